@@ -1,0 +1,103 @@
+/**
+ * The `Docker` service: every engine moor talks to, addressed by host name. Each method is one
+ * engine operation (one API call, except `observe` and `exec`). Foreign errors (dockerode, sockets,
+ * HTTP statuses) are translated here, once, into `DockerError`.
+ */
+import { Context, Schema, type Effect, type Stream } from "effect"
+import type { ObservedContainer, ObservedHost } from "../../core/model/observed.ts"
+import type { ContainerConfig } from "../../core/model/plan.ts"
+
+export const DockerErrorKind = Schema.Literals([
+  /** The engine did not answer (socket missing, connection refused, TLS failure, timeout on connect). */
+  "unreachable",
+  "not-found",
+  /** 409: a name in use, a container being removed, a network with endpoints... */
+  "conflict",
+  /** Worth retrying: connection reset, 5xx. */
+  "transient",
+  "timeout",
+  /** Anything else the engine refused (400, bad config): retrying will not help. */
+  "rejected"
+])
+export type DockerErrorKind = typeof DockerErrorKind.Type
+
+export class DockerError extends Schema.TaggedError<DockerError>()("DockerError", {
+  host: Schema.String,
+  op: Schema.String,
+  kind: DockerErrorKind,
+  message: Schema.String,
+  status: Schema.optionalKey(Schema.Number)
+}) {}
+
+export const isRetryable = (e: DockerError): boolean =>
+  e.kind === "transient" || e.kind === "conflict" || e.kind === "timeout"
+
+export interface NetworkSpec {
+  readonly name: string
+  readonly driver?: string | undefined
+  readonly internal?: boolean | undefined
+  readonly labels: Readonly<Record<string, string>>
+}
+export interface VolumeSpec {
+  readonly name: string
+  readonly driver?: string | undefined
+  readonly driverOpts?: Readonly<Record<string, string>> | undefined
+  readonly labels: Readonly<Record<string, string>>
+}
+export interface ExecResult {
+  readonly exitCode: number
+  /** stdout and stderr interleaved, truncated to the last 64 KiB. */
+  readonly output: string
+}
+export interface EngineEvent {
+  /** die, oom, destroy, health_status, start, stop, kill, create... */
+  readonly action: string
+  readonly containerId: string
+  readonly name: string
+  readonly labels: Readonly<Record<string, string>>
+  /** Epoch ms. */
+  readonly at: number
+}
+
+export interface DockerShape {
+  /** The hosts this service can reach, in the order declared. */
+  readonly hosts: ReadonlyArray<string>
+  /**
+   * One host, seen through a fixed number of list calls (containers with `moor.scope=<scope>`,
+   * volumes, networks, images) plus one inspect per container that is not in a steady state.
+   * Never fails: an engine that does not answer gives `Unreachable`.
+   */
+  readonly observe: (host: string, scope: string) => Effect.Effect<ObservedHost>
+  readonly ping: (host: string) => Effect.Effect<void, DockerError>
+  readonly pull: (host: string, image: string) => Effect.Effect<void, DockerError>
+  readonly createNetwork: (host: string, spec: NetworkSpec) => Effect.Effect<void, DockerError>
+  readonly removeNetwork: (host: string, name: string) => Effect.Effect<void, DockerError>
+  readonly createVolume: (host: string, spec: VolumeSpec) => Effect.Effect<void, DockerError>
+  readonly removeVolume: (host: string, name: string) => Effect.Effect<void, DockerError>
+  /** Creates and connects the container to all its networks; returns its id. */
+  readonly createContainer: (host: string, config: ContainerConfig) => Effect.Effect<string, DockerError>
+  /** `ref` is a container id or name. Starting a running container succeeds. */
+  readonly startContainer: (host: string, ref: string) => Effect.Effect<void, DockerError>
+  /** Stopping a stopped container succeeds. */
+  readonly stopContainer: (host: string, ref: string, timeoutMs?: number) => Effect.Effect<void, DockerError>
+  /** Force-removes; never removes named volumes. A container already gone succeeds. */
+  readonly removeContainer: (host: string, ref: string) => Effect.Effect<void, DockerError>
+  readonly renameContainer: (host: string, ref: string, to: string) => Effect.Effect<void, DockerError>
+  /** One container as observed now, or undefined when it does not exist. */
+  readonly inspectContainer: (host: string, ref: string) => Effect.Effect<ObservedContainer | undefined, DockerError>
+  /** Runs a command in a running container and waits for it, up to `timeoutMs`. */
+  readonly exec: (
+    host: string,
+    ref: string,
+    options: { readonly cmd: ReadonlyArray<string>; readonly env: Readonly<Record<string, string>>; readonly timeoutMs: number }
+  ) => Effect.Effect<ExecResult, DockerError>
+  readonly logs: (
+    host: string,
+    ref: string,
+    options: { readonly follow: boolean; readonly tail?: number | undefined }
+  ) => Stream.Stream<string, DockerError>
+  /** The engine's container events for this scope's containers, from now on. */
+  readonly events: (host: string, scope: string) => Stream.Stream<EngineEvent, DockerError>
+}
+
+export class Docker extends Context.Service<Docker, DockerShape>()("moor/Docker") {}

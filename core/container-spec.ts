@@ -1,0 +1,244 @@
+/**
+ * From a desired service to the container the engine should run (`ContainerConfig`), its canonical
+ * spec hash, and per-field digests. Defaults the engine applies anyway (restart "no", init false,
+ * tcp, a 10 s grace period, empty lists...) are dropped, and orderless collections are sorted,
+ * so neither key order nor spelling out a default changes the hash.
+ */
+import type { App, Service } from "./model/desired.ts"
+import type { ContainerConfig } from "./model/plan.ts"
+import { canonicalJson, hash128, hash32 } from "./hash.ts"
+import { Label, containerName, networkName, normalizeImage, volumeName } from "./names.ts"
+
+export const HASH_VERSION = "1"
+
+export interface HashInput {
+  /** The container config without moor's own labels. */
+  readonly config: ContainerConfig
+  readonly configDigests: Readonly<Record<string, string>>
+}
+export type HashAlgorithm = (input: HashInput) => string
+export interface HashAlgorithms {
+  readonly current: string
+  readonly byVersion: Readonly<Record<string, HashAlgorithm>>
+}
+
+const hashV1: HashAlgorithm = (input) =>
+  hash128(canonicalJson({ config: { ...input.config, name: undefined }, files: input.configDigests }))
+
+export const defaultHashAlgorithms: HashAlgorithms = { current: HASH_VERSION, byVersion: { [HASH_VERSION]: hashV1 } }
+
+const sortedUnique = (xs: ReadonlyArray<string> | undefined): Array<string> | undefined =>
+  xs === undefined || xs.length === 0 ? undefined : [...new Set(xs)].sort()
+const nonEmpty = <A>(xs: ReadonlyArray<A> | undefined): ReadonlyArray<A> | undefined =>
+  xs === undefined || xs.length === 0 ? undefined : xs
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+/** The engine names of the app's networks a service attaches to, with aliases (the service name first). */
+const serviceNetworks = (app: App, serviceName: string, service: Service): ContainerConfig["networks"] => {
+  const attachments = service.networks ?? { default: {} }
+  return Object.keys(attachments)
+    .sort()
+    .map((key) => {
+      const declared = app.networks?.[key]
+      const attachment = attachments[key] ?? {}
+      const aliases = [serviceName, ...(attachment.aliases ?? []).filter((a) => a !== serviceName).sort()]
+      return {
+        name: networkName(app.name, key, declared?.name),
+        aliases,
+        ...(attachment.ipv4Address === undefined ? {} : { ipv4Address: attachment.ipv4Address })
+      }
+    })
+}
+
+/** The container for `service` of `app`, without moor's labels. Key order is fixed so JSON is stable. */
+export const containerConfig = (app: App, serviceName: string, service: Service): ContainerConfig => {
+  const env = service.environment
+  const envPairs: Array<readonly [string, string]> = []
+  if (env !== undefined) for (const key of Object.keys(env).sort()) envPairs.push([key, env[key] ?? ""])
+  const ports = (service.ports ?? [])
+    .map((p) => ({
+      target: p.target,
+      ...(p.published === undefined ? {} : { published: p.published }),
+      ...(p.hostIp === undefined || p.hostIp === "" ? {} : { hostIp: p.hostIp }),
+      protocol: p.protocol ?? ("tcp" as const)
+    }))
+    .sort((a, b) => a.target - b.target || byString(a.protocol, b.protocol) || (a.published ?? 0) - (b.published ?? 0))
+  const mounts = (service.mounts ?? [])
+    .map((m) => {
+      const source =
+        m.type === "volume" && m.source !== undefined
+          ? volumeName(app.name, m.source, app.volumes?.[m.source]?.name)
+          : m.source
+      return { type: m.type, ...(source === undefined ? {} : { source }), target: m.target, readOnly: m.readOnly ?? false }
+    })
+    .sort((a, b) => byString(a.target, b.target))
+  const hc = service.healthcheck
+  const healthcheck =
+    hc === undefined
+      ? undefined
+      : hc.disable === true
+        ? { test: ["NONE"] }
+        : {
+            ...(hc.test === undefined ? { test: [] } : { test: hc.test }),
+            ...(hc.intervalMs === undefined ? {} : { intervalMs: hc.intervalMs }),
+            ...(hc.timeoutMs === undefined ? {} : { timeoutMs: hc.timeoutMs }),
+            ...(hc.startPeriodMs === undefined ? {} : { startPeriodMs: hc.startPeriodMs }),
+            ...(hc.startIntervalMs === undefined ? {} : { startIntervalMs: hc.startIntervalMs }),
+            ...(hc.retries === undefined ? {} : { retries: hc.retries })
+          }
+  const r = service.resources
+  const resources =
+    r === undefined || Object.keys(r).length === 0
+      ? undefined
+      : {
+          ...(r.cpus === undefined ? {} : { cpus: r.cpus }),
+          ...(r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes }),
+          ...(r.memoryReservationBytes === undefined ? {} : { memoryReservationBytes: r.memoryReservationBytes }),
+          ...(r.pids === undefined ? {} : { pids: r.pids })
+        }
+  const labels: Record<string, string> = {}
+  if (service.labels !== undefined) for (const key of Object.keys(service.labels).sort()) labels[key] = service.labels[key] ?? ""
+  const command = nonEmpty(service.command)
+  const entrypoint = nonEmpty(service.entrypoint)
+  const extraHosts = sortedUnique(service.extraHosts)
+  const capAdd = sortedUnique(service.capAdd)
+  const capDrop = sortedUnique(service.capDrop)
+  const tmpfs = sortedUnique(service.tmpfs)
+  return {
+    name: containerName(app.name, serviceName),
+    image: normalizeImage(service.image),
+    ...(command === undefined ? {} : { command }),
+    ...(entrypoint === undefined ? {} : { entrypoint }),
+    env: envPairs,
+    labels,
+    ports,
+    mounts,
+    networks: serviceNetworks(app, serviceName, service),
+    ...(healthcheck === undefined ? {} : { healthcheck }),
+    ...(service.restart === undefined || service.restart === "no" ? {} : { restart: service.restart }),
+    ...(service.user === undefined ? {} : { user: service.user }),
+    ...(service.workingDir === undefined ? {} : { workingDir: service.workingDir }),
+    ...(service.hostname === undefined ? {} : { hostname: service.hostname }),
+    ...(service.init === true ? { init: true } : {}),
+    ...(service.stopSignal === undefined ? {} : { stopSignal: service.stopSignal }),
+    ...(service.stopGracePeriodMs === undefined || service.stopGracePeriodMs === 10_000
+      ? {}
+      : { stopGracePeriodMs: service.stopGracePeriodMs }),
+    ...(extraHosts === undefined ? {} : { extraHosts }),
+    ...(capAdd === undefined ? {} : { capAdd }),
+    ...(capDrop === undefined ? {} : { capDrop }),
+    ...(service.readOnly === true ? { readOnly: true } : {}),
+    ...(tmpfs === undefined ? {} : { tmpfs }),
+    ...(resources === undefined ? {} : { resources })
+  }
+}
+
+const scalarFields = [
+  "image",
+  "command",
+  "entrypoint",
+  "ports",
+  "mounts",
+  "networks",
+  "healthcheck",
+  "restart",
+  "user",
+  "workingDir",
+  "hostname",
+  "init",
+  "stopSignal",
+  "stopGracePeriodMs",
+  "extraHosts",
+  "capAdd",
+  "capDrop",
+  "readOnly",
+  "tmpfs",
+  "resources",
+  "labels"
+] as const
+
+/** Short digests per field (`env.KEY` and `file.PATH` per entry), carried on the container as a label. */
+export const fieldDigests = (input: HashInput): Record<string, string> => {
+  const out: Record<string, string> = {}
+  const config = input.config as unknown as Record<string, unknown>
+  for (const field of scalarFields) {
+    const value = config[field]
+    if (value === undefined) continue
+    if (Array.isArray(value) && value.length === 0) continue
+    if (field === "labels" && Object.keys(value as object).length === 0) continue
+    out[field] = hash32(canonicalJson(value))
+  }
+  for (const [key, value] of input.config.env) out[`env.${key}`] = hash32(value)
+  for (const path of Object.keys(input.configDigests).sort()) out[`file.${path}`] = hash32(input.configDigests[path] ?? "")
+  return out
+}
+
+/** The labels moor puts on a container it creates. */
+export const moorLabels = (
+  scope: string,
+  app: string,
+  service: string,
+  specHash: string,
+  fields: Record<string, string>
+): Record<string, string> => ({
+  [Label.scope]: scope,
+  [Label.app]: app,
+  [Label.service]: service,
+  [Label.hash]: specHash,
+  [Label.hashVersion]: HASH_VERSION,
+  [Label.fields]: canonicalJson(fields)
+})
+
+export const parseFieldDigests = (label: string | undefined): Record<string, string> | undefined => {
+  if (label === undefined) return undefined
+  try {
+    const parsed: unknown = JSON.parse(label)
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return undefined
+    return parsed as Record<string, string>
+  } catch {
+    return undefined
+  }
+}
+
+/** `moor-fixture/app:1 -> :2` when only the tag differs, else both in full. */
+export const describeImageChange = (from: string, to: string): string => {
+  const cut = (ref: string) => {
+    const at = ref.lastIndexOf(":")
+    return at > ref.lastIndexOf("/") ? [ref.slice(0, at), ref.slice(at)] : [ref, ""]
+  }
+  const [fromRepo] = cut(from)
+  const [toRepo, toTag] = cut(to)
+  return fromRepo === toRepo && toTag !== "" ? `image ${from} -> ${toTag}` : `image ${from} -> ${to}`
+}
+
+/** What changed between the digests on a container and the desired ones, for people. */
+export const describeChanges = (
+  observedImage: string,
+  desiredImage: string,
+  before: Record<string, string> | undefined,
+  after: Record<string, string>
+): Array<string> => {
+  if (before === undefined) return ["spec changed"]
+  const out: Array<string> = []
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort(fieldOrder)
+  for (const key of keys) {
+    const b = before[key]
+    const a = after[key]
+    if (a === b) continue
+    const [kind, rest] = splitField(key)
+    if (kind === "image") out.push(describeImageChange(observedImage, desiredImage))
+    else if (kind === "env") out.push(`env ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
+    else if (kind === "file") out.push(`file ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
+    else out.push(`${key} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
+  }
+  return out.length === 0 ? ["spec changed"] : out
+}
+
+const splitField = (key: string): [string, string] => {
+  const dot = key.indexOf(".")
+  return dot === -1 ? [key, ""] : [key.slice(0, dot), key.slice(dot + 1)]
+}
+const fieldOrder = (a: string, b: string): number => {
+  const rank = (k: string) => (k === "image" ? 0 : k.startsWith("env.") ? 2 : k.startsWith("file.") ? 3 : 1)
+  return rank(a) - rank(b) || byString(a, b)
+}
