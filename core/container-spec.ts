@@ -69,7 +69,12 @@ export const containerConfig = (app: App, serviceName: string, service: Service)
         m.type === "volume" && m.source !== undefined
           ? volumeName(app.name, m.source, app.volumes?.[m.source]?.name)
           : m.source
-      return { type: m.type, ...(source === undefined ? {} : { source }), target: m.target, readOnly: m.readOnly ?? false }
+      return {
+        type: m.type,
+        ...(source === undefined ? {} : { source }),
+        target: m.target,
+        readOnly: m.readOnly ?? false
+      }
     })
     .sort((a, b) => byString(a.target, b.target))
   const hc = service.healthcheck
@@ -97,7 +102,8 @@ export const containerConfig = (app: App, serviceName: string, service: Service)
           ...(r.pids === undefined ? {} : { pids: r.pids })
         }
   const labels: Record<string, string> = {}
-  if (service.labels !== undefined) for (const key of Object.keys(service.labels).sort()) labels[key] = service.labels[key] ?? ""
+  if (service.labels !== undefined)
+    for (const key of Object.keys(service.labels).sort()) labels[key] = service.labels[key] ?? ""
   const command = nonEmpty(service.command)
   const entrypoint = nonEmpty(service.entrypoint)
   const extraHosts = sortedUnique(service.extraHosts)
@@ -169,7 +175,8 @@ export const fieldDigests = (input: HashInput): Record<string, string> => {
     out[field] = hash32(canonicalJson(value))
   }
   for (const [key, value] of input.config.env) out[`env.${key}`] = hash32(value)
-  for (const path of Object.keys(input.configDigests).sort()) out[`file.${path}`] = hash32(input.configDigests[path] ?? "")
+  for (const path of Object.keys(input.configDigests).sort())
+    out[`file.${path}`] = hash32(input.configDigests[path] ?? "")
   return out
 }
 
@@ -227,8 +234,10 @@ export const describeChanges = (
     if (a === b) continue
     const [kind, rest] = splitField(key)
     if (kind === "image") out.push(describeImageChange(observedImage, desiredImage))
-    else if (kind === "env") out.push(`env ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
-    else if (kind === "file") out.push(`file ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
+    else if (kind === "env")
+      out.push(`env ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
+    else if (kind === "file")
+      out.push(`file ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
     else out.push(`${key} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
   }
   return out.length === 0 ? ["spec changed"] : out

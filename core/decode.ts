@@ -59,26 +59,34 @@ export const validateApp = (app: App, hosts: ReadonlyArray<Host>): Array<string>
   if (services.length === 0) problems.push(`app ${app.name} has no services`)
   const hostNames = new Set(hosts.map((h) => h.name))
   for (const host of app.hosts ?? []) {
-    if (!hostNames.has(host)) problems.push(`x-moor.hosts: host ${host} is not declared (declared: ${[...hostNames].join(", ")})`)
+    if (!hostNames.has(host))
+      problems.push(`x-moor.hosts: host ${host} is not declared (declared: ${[...hostNames].join(", ")})`)
   }
   for (const name of services.sort()) {
     const s = app.services[name]!
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) problems.push(`services.${name}: invalid service name`)
     for (const [dep] of Object.entries(s.dependsOn ?? {})) {
-      if (app.services[dep] === undefined) problems.push(`services.${name}.depends_on: service ${dep} is not defined in app ${app.name}`)
+      if (app.services[dep] === undefined)
+        problems.push(`services.${name}.depends_on: service ${dep} is not defined in app ${app.name}`)
       if (dep === name) problems.push(`services.${name}.depends_on: a service cannot depend on itself`)
     }
     for (const m of s.mounts ?? []) {
       if (m.type === "volume" && m.source !== undefined && app.volumes?.[m.source] === undefined) {
-        problems.push(`services.${name}.volumes: volume ${m.source} is not declared in the top-level volumes of app ${app.name}`)
+        problems.push(
+          `services.${name}.volumes: volume ${m.source} is not declared in the top-level volumes of app ${app.name}`
+        )
       }
       if (m.type === "bind" && (m.source === undefined || !m.source.startsWith("/"))) {
-        problems.push(`services.${name}.volumes: bind mount source must be an absolute path (got ${m.source ?? "nothing"})`)
+        problems.push(
+          `services.${name}.volumes: bind mount source must be an absolute path (got ${m.source ?? "nothing"})`
+        )
       }
     }
     for (const net of Object.keys(s.networks ?? {})) {
       if (net !== "default" && app.networks?.[net] === undefined) {
-        problems.push(`services.${name}.networks: network ${net} is not declared in the top-level networks of app ${app.name}`)
+        problems.push(
+          `services.${name}.networks: network ${net} is not declared in the top-level networks of app ${app.name}`
+        )
       }
     }
     for (const key of Object.keys(s.labels ?? {})) {
@@ -102,6 +110,7 @@ export const findCycle = (
   nodes: ReadonlyArray<string>,
   edges: (node: string) => ReadonlyArray<string>
 ): Array<string> | undefined => {
+  const known = new Set(nodes)
   const state = new Map<string, 1 | 2>()
   const stack: Array<string> = []
   const visit = (node: string): Array<string> | undefined => {
@@ -111,7 +120,7 @@ export const findCycle = (
     state.set(node, 1)
     stack.push(node)
     for (const next of [...edges(node)].sort()) {
-      if (!nodes.includes(next)) continue
+      if (!known.has(next)) continue
       const found = visit(next)
       if (found !== undefined) return found
     }
@@ -147,14 +156,18 @@ export const decodeDesired = (input: unknown): Result.Result<DesiredState, Decod
     top.apps.forEach((raw, index) => {
       const name = appNameOf(raw, index)
       const rawHosts = appHostsOf(raw)
-      const reject = (message: string) => invalid.push({ name, message, ...(rawHosts === undefined ? {} : { hosts: rawHosts }) })
-      if (seen.has(name)) return reject(`app ${name} is declared twice`)
-      seen.add(name)
-      const decoded = decodeApp(raw, ["apps", index])
-      if (Result.isFailure(decoded)) return reject(decoded.failure.message)
-      const problems = validateApp(decoded.success, hosts)
-      if (problems.length > 0) return reject(problems.join("\n"))
-      apps.push(decoded.success)
+      const problem = (): string | undefined => {
+        if (seen.has(name)) return `app ${name} is declared twice`
+        seen.add(name)
+        const decoded = decodeApp(raw, ["apps", index])
+        if (Result.isFailure(decoded)) return decoded.failure.message
+        const problems = validateApp(decoded.success, hosts)
+        if (problems.length > 0) return problems.join("\n")
+        apps.push(decoded.success)
+        return undefined
+      }
+      const message = problem()
+      if (message !== undefined) invalid.push({ name, message, ...(rawHosts === undefined ? {} : { hosts: rawHosts }) })
     })
     apps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     invalid.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

@@ -5,7 +5,15 @@
  */
 import { Schema } from "effect"
 
-export const ContainerState = Schema.Literals(["created", "running", "paused", "restarting", "exited", "dead", "removing"])
+export const ContainerState = Schema.Literals([
+  "created",
+  "running",
+  "paused",
+  "restarting",
+  "exited",
+  "dead",
+  "removing"
+])
 export type ContainerState = typeof ContainerState.Type
 
 export const Health = Schema.Literals(["none", "starting", "healthy", "unhealthy"])

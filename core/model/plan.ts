@@ -95,7 +95,9 @@ const base = {
   host: Schema.String,
   app: Schema.String,
   reason: Schema.String,
-  waitsFor: Schema.Array(Schema.String)
+  waitsFor: Schema.Array(Schema.String),
+  /** Set on restarts moor makes to heal a service (they count against its restart budget): the service's spec hash. */
+  restartOf: Schema.optionalKey(Schema.String)
 }
 const svc = { service: Schema.String }
 
@@ -137,8 +139,11 @@ export const Recreate = Schema.TaggedStruct("recreate", {
   container: ContainerConfig,
   /** What changed, for people: `image moor-fixture/app:1 -> :2`, `env API_URL changed`, or why it is wedged. */
   changes: Schema.Array(Schema.String),
-  /** start-first: the new container runs beside the old until healthy; stop-first: fixed host ports forbid that. */
-  strategy: Schema.Literals(["start-first", "stop-first"]),
+  /**
+   * start-first: the new container runs beside the old until healthy; stop-first: fixed host ports or
+   * writable mounts forbid that; remove-first: the old one is not serving (stopped, wedged, a one-shot job).
+   */
+  strategy: Schema.Literals(["start-first", "stop-first", "remove-first"]),
   steps: Schema.Array(Step),
   /** Run when a step fails, so that the old container serves again. */
   rollback: Schema.Array(Step)

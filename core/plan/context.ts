@@ -1,0 +1,39 @@
+/** What every step of planning shares: inputs, the action builder, readiness handles, per-app outcomes. */
+import type { HashAlgorithms } from "../container-spec.ts"
+import type { App } from "../model/desired.ts"
+import type { RestartRecord } from "../model/observed.ts"
+import type { Policy } from "../model/policy.ts"
+import type { ActionBuilder } from "./builder.ts"
+import type { ServiceHandle } from "./ready.ts"
+import type { HostView } from "./view.ts"
+
+export interface AppOnHost {
+  /** Why the app is left alone on this host, when it is. */
+  readonly skipped?: string
+  /** Its restart budget is spent: reported failed. */
+  readonly exhausted?: boolean
+  readonly specHash: string
+}
+
+export interface PlanContext {
+  readonly scope: string
+  readonly policy: Policy
+  readonly now: number
+  readonly hashAlgorithms: HashAlgorithms
+  readonly builder: ActionBuilder
+  readonly apps: ReadonlyMap<string, App>
+  readonly placement: ReadonlyMap<string, ReadonlyArray<string>>
+  readonly views: ReadonlyMap<string, HostView>
+  /** Hosts that did not answer (or were not observed), with the reason. */
+  readonly unknown: ReadonlyMap<string, string>
+  /** `host/app/service` -> restarts moor made. */
+  readonly restarts: ReadonlyMap<string, ReadonlyArray<RestartRecord>>
+  /** `host/app/service` -> readiness. */
+  readonly handles: Map<string, ServiceHandle>
+  /** `host/app` -> outcome. */
+  readonly appOnHost: Map<string, AppOnHost>
+  readonly warnings: Array<string>
+}
+
+export const hostAppKey = (host: string, app: string): string => `${host}/${app}`
+export const hostServiceKey = (host: string, app: string, service: string): string => `${host}/${app}/${service}`

@@ -1,0 +1,156 @@
+/**
+ * Rule 5, per known host: this scope's containers whose app or service is no longer desired there
+ * are removed (policy `prune`); networks follow; named volumes only when the policy says so.
+ * Apps left alone (invalid, blocked) keep everything. Nothing without this scope's label is seen.
+ */
+import { Label } from "../names.ts"
+import type { App } from "../model/desired.ts"
+import type { ObservedContainer } from "../model/observed.ts"
+import { hostServiceKey, type PlanContext } from "./context.ts"
+import type { HostView } from "./view.ts"
+
+/** Engine names of the networks and volumes desired apps declare on a host. */
+const declaredNames = (apps: ReadonlyArray<App>): { networks: Set<string>; volumes: Set<string> } => {
+  const networks = new Set<string>()
+  const volumes = new Set<string>()
+  for (const app of apps) {
+    networks.add(`${app.name}_default`)
+    for (const [key, n] of Object.entries(app.networks ?? {})) networks.add(n.name ?? `${app.name}_${key}`)
+    for (const [key, v] of Object.entries(app.volumes ?? {})) volumes.add(v.name ?? `${app.name}_${key}`)
+  }
+  return { networks, volumes }
+}
+
+/** Where the app runs instead, and what its removal here must wait for (it comes up there first). */
+const movedTo = (
+  ctx: PlanContext,
+  app: App,
+  fromHost: string
+): { waits: Array<string>; blocked?: string; hosts: Array<string> } => {
+  const hosts = [...(ctx.placement.get(app.name) ?? [])]
+  const waits: Array<string> = []
+  const reasons: Array<string> = []
+  let ready = 0
+  for (const host of hosts) {
+    if (host === fromHost) continue
+    const readies = Object.keys(app.services).map((s) => ctx.handles.get(hostServiceKey(host, app.name, s))?.ready())
+    const bad = readies.find((r) => r === undefined || r._tag === "Blocked")
+    if (bad !== undefined) {
+      reasons.push(`on host ${host}: ${bad?._tag === "Blocked" ? bad.reason : "not planned"}`)
+      continue
+    }
+    ready++
+    for (const r of readies) if (r?._tag === "After") waits.push(r.id)
+  }
+  return ready > 0 ? { waits, hosts } : { waits, hosts, blocked: reasons.join("; ") }
+}
+
+export const planOrphans = (ctx: PlanContext, view: HostView, leftAlone: ReadonlySet<string>): void => {
+  const { builder: b, policy, scope } = ctx
+  const host = view.host
+  const placedHere = [...ctx.apps.values()].filter((a) => ctx.placement.get(a.name)?.includes(host) === true)
+  const removals: Array<string> = []
+  for (const c of view.containers) {
+    const appName = c.labels[Label.app]!
+    const service = c.labels[Label.service]!
+    if (leftAlone.has(appName)) continue
+    const app = ctx.apps.get(appName)
+    const placed = ctx.placement.get(appName)?.includes(host) === true
+    if (app !== undefined && placed && app.services[service] !== undefined) continue
+    let reason: string
+    let waits: Array<string> = []
+    if (app === undefined) reason = `orphan: app ${appName} is not in the spec`
+    else if (placed) reason = `orphan: service ${service} is not in app ${appName}`
+    else {
+      const moved = movedTo(ctx, app, host)
+      if (moved.blocked !== undefined) {
+        b.add({
+          _tag: "skip",
+          id: `${host}/${appName}/${service}:keep:${c.name}`,
+          host,
+          app: appName,
+          service,
+          reason: `app ${appName} moved to ${moved.hosts.join(", ")}, but is not ready there (${moved.blocked}); kept here until it is`,
+          waitsFor: []
+        })
+        continue
+      }
+      reason = `app ${appName} moved to ${moved.hosts.join(", ")}`
+      waits = moved.waits
+    }
+    if (!policy.prune) {
+      ctx.warnings.push(`container ${c.name} on host ${host} is kept (${reason}; prune is off)`)
+      continue
+    }
+    removals.push(...removeContainer(ctx, host, appName, service, c, reason, waits))
+  }
+
+  const declared = declaredNames(placedHere)
+  const keptByApp = (labels: Readonly<Record<string, string>>) => {
+    const owner = labels[Label.app]
+    return owner !== undefined && leftAlone.has(owner)
+  }
+  for (const [name, n] of [...view.networks].sort(([a], [z]) => (a < z ? -1 : 1))) {
+    if (n.labels[Label.scope] !== scope || declared.networks.has(name) || keptByApp(n.labels)) continue
+    if (!policy.prune) continue
+    b.add({
+      _tag: "remove-network",
+      id: `${host}:remove-network:${name}`,
+      host,
+      app: n.labels[Label.app] ?? "",
+      reason: "orphan: no app in the spec uses it",
+      waitsFor: removals,
+      network: name
+    })
+  }
+  for (const [name, v] of [...view.volumes].sort(([a], [z]) => (a < z ? -1 : 1))) {
+    if (v.labels[Label.scope] !== scope || declared.volumes.has(name) || keptByApp(v.labels)) continue
+    if (!policy.removeVolumes) {
+      ctx.warnings.push(
+        `volume ${name} on host ${host} is no longer used by the spec; kept (volumes are removed only when the policy asks for it)`
+      )
+      continue
+    }
+    b.add({
+      _tag: "remove-volume",
+      id: `${host}:remove-volume:${name}`,
+      host,
+      app: v.labels[Label.app] ?? "",
+      reason: "no app in the spec uses it, and the policy removes unused volumes",
+      waitsFor: removals,
+      volume: name
+    })
+  }
+}
+
+const removeContainer = (
+  ctx: PlanContext,
+  host: string,
+  app: string,
+  service: string,
+  c: ObservedContainer,
+  reason: string,
+  waits: ReadonlyArray<string>
+): Array<string> => {
+  const base = { host, app, service, reason }
+  const ref = { name: c.name, id: c.id }
+  let waitsFor = [...waits]
+  if (c.state === "running" || c.state === "restarting" || c.state === "paused") {
+    const stop = ctx.builder.add({
+      _tag: "stop",
+      ...base,
+      id: `${host}/${app}/${service}:stop:${c.name}`,
+      waitsFor,
+      container: ref
+    })
+    waitsFor = [stop.id]
+  }
+  const remove = ctx.builder.add({
+    _tag: "remove",
+    ...base,
+    id: `${host}/${app}/${service}:remove:${c.name}`,
+    waitsFor,
+    container: ref
+  })
+  return [remove.id]
+}

@@ -1,0 +1,54 @@
+/** Indexes over one known host's observation, restricted to containers that carry this scope's label. */
+import { Label } from "../names.ts"
+import type { KnownHost, ObservedContainer, ObservedNetwork, ObservedVolume } from "../model/observed.ts"
+
+export interface HostView {
+  readonly host: string
+  /** `app/service` -> this scope's containers for it. */
+  readonly byService: ReadonlyMap<string, ReadonlyArray<ObservedContainer>>
+  /** Apps that have containers of this scope on the host. */
+  readonly apps: ReadonlySet<string>
+  readonly containers: ReadonlyArray<ObservedContainer>
+  /** Names held by containers that are not this scope's (when the observation includes them). */
+  readonly foreignNames: ReadonlySet<string>
+  readonly imageIdByTag: ReadonlyMap<string, string>
+  readonly volumes: ReadonlyMap<string, ObservedVolume>
+  readonly networks: ReadonlyMap<string, ObservedNetwork>
+}
+
+export const serviceKey = (app: string, service: string): string => `${app}/${service}`
+
+export const makeHostView = (known: KnownHost, scope: string): HostView => {
+  const byService = new Map<string, Array<ObservedContainer>>()
+  const apps = new Set<string>()
+  const containers: Array<ObservedContainer> = []
+  const foreignNames = new Set<string>()
+  for (const c of known.containers) {
+    if (c.labels[Label.scope] !== scope) {
+      foreignNames.add(c.name)
+      continue
+    }
+    const app = c.labels[Label.app]
+    const service = c.labels[Label.service]
+    if (app === undefined || service === undefined) continue
+    containers.push(c)
+    apps.add(app)
+    const key = serviceKey(app, service)
+    const list = byService.get(key)
+    if (list === undefined) byService.set(key, [c])
+    else list.push(c)
+  }
+  for (const list of byService.values()) list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const imageIdByTag = new Map<string, string>()
+  for (const image of known.images) for (const tag of image.tags) imageIdByTag.set(tag, image.id)
+  return {
+    host: known.host,
+    byService,
+    apps,
+    containers: containers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    foreignNames,
+    imageIdByTag,
+    volumes: new Map(known.volumes.map((v) => [v.name, v])),
+    networks: new Map(known.networks.map((n) => [n.name, n]))
+  }
+}
