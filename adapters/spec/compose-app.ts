@@ -1,0 +1,256 @@
+/**
+ * One app's Compose file (text in, plain app object out) with every problem at its line and column.
+ * Hooks named in `x-moor.requires` live in other apps' directories: they come back as `requires`
+ * declarations for the loader to resolve once every app is known.
+ */
+import { Result } from "effect"
+import type { Host } from "../../core/model/desired.ts"
+import { TOP_LEVEL_KEYS, unsupportedHints } from "./compose-keys.ts"
+import { readService, type ServiceContext } from "./compose-service.ts"
+import { parseDotenv } from "./dotenv.ts"
+import type { Lookup } from "./interpolate.ts"
+import { NAME } from "./names.ts"
+import { at, Problems, type SpecProblem } from "./problems.ts"
+import { bool, isNull, listOrDict, map, type Reader, readKeys, sorted, text, wrongType } from "./reader.ts"
+import { type RequireDecl, readXMoor } from "./x-moor.ts"
+import { parseYaml, type YEntry, type YMap, type YNode } from "./yaml-tree.ts"
+
+export type { HookDecl, RequireDecl } from "./x-moor.ts"
+
+const KEY_NAME = /^[a-zA-Z0-9._-]+$/
+const TOP_UNSUPPORTED = unsupportedHints(TOP_LEVEL_KEYS)
+
+export interface ComposeInput {
+  readonly text: string
+  /** The file as shown in messages. */
+  readonly file: string
+  /** The app's directory, absolute. */
+  readonly dir: string
+  /** The directory's base name: the app name unless the file says `name:`. */
+  readonly dirName: string
+  /** The process environment (given explicitly). */
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** The app's `.env` (interpolation only): its text and how to name it in messages. */
+  readonly dotEnv?: { readonly text: string; readonly file: string } | undefined
+  /** The declared hosts, for `x-moor.hosts` and `x-moor.placement`. */
+  readonly hosts: ReadonlyArray<Host>
+  /** Reads a file relative to the app's directory (env_file). */
+  readonly readFile: (relative: string) => Result.Result<Uint8Array, string>
+}
+
+export interface ParsedCompose {
+  /** The app's name: `name:` when valid, else the directory name. */
+  readonly name: string
+  readonly nameLine?: number
+  /** The app without `requires` (they need the hooks resolved); undefined when the file has problems. */
+  readonly app?: Record<string, unknown>
+  /** Hosts from x-moor placement, when it could be read (also for an app with problems). */
+  readonly hosts?: ReadonlyArray<string>
+  readonly requires: ReadonlyArray<RequireDecl>
+  readonly problems: ReadonlyArray<SpecProblem>
+  readonly warnings: ReadonlyArray<SpecProblem>
+}
+
+/** The interpolation lookup: the process environment first, then the app's `.env`. */
+const dotEnvLookup = (input: ComposeInput, problems: Problems): Lookup => {
+  const fromEnv: Lookup = (name) => input.env[name]
+  if (input.dotEnv === undefined) return fromEnv
+  const parsed = parseDotenv(input.dotEnv.text, fromEnv)
+  if (Result.isFailure(parsed)) {
+    problems.errors.push({
+      file: input.dotEnv.file,
+      line: parsed.failure.line,
+      message: parsed.failure.message
+    })
+    return fromEnv
+  }
+  const values = new Map<string, string>()
+  for (const e of parsed.success) if (e.value !== undefined) values.set(e.key, e.value)
+  return (name) => input.env[name] ?? values.get(name)
+}
+
+const find = (node: YMap, key: string): YEntry | undefined => node.entries.find((e) => e.key === key)
+const keysOf = (node: YNode | undefined): Set<string> =>
+  new Set(node?.kind === "map" ? node.entries.map((e) => e.key) : [])
+
+export const parseCompose = (input: ComposeInput): ParsedCompose => {
+  const problems = new Problems(input.file)
+  const lookup = dotEnvLookup(input, problems)
+  const r: Reader = { problems, lookup }
+  const done = (rest: Partial<Omit<ParsedCompose, "problems" | "warnings">> & { name: string }): ParsedCompose => ({
+    requires: [],
+    ...rest,
+    problems: problems.errors,
+    warnings: problems.warnings
+  })
+  const yaml = parseYaml(input.text)
+  for (const e of yaml.errors) problems.fail(e.pos, "", e.message)
+  if (yaml.errors.length > 0) return done({ name: input.dirName })
+  const root = yaml.root
+  if (root === undefined) {
+    problems.fail(undefined, "", "the file is empty: a Compose file needs at least `services:`")
+    return done({ name: input.dirName })
+  }
+  if (root.kind !== "map") {
+    wrongType(r, root, "", "a mapping with services: at the top")
+    return done({ name: input.dirName })
+  }
+
+  // Name first: every later message and the invalid app carry it.
+  let name = input.dirName
+  let nameLine: number | undefined
+  const nameEntry = find(root, "name")
+  if (nameEntry !== undefined) {
+    const declared = text(r, nameEntry.value, "name")
+    nameLine = nameEntry.keyPos.line
+    if (declared !== undefined && !NAME.test(declared)) {
+      problems.fail(
+        nameEntry.value.pos,
+        "name",
+        `"${declared}" is not a valid app name: it must start with a lowercase letter or digit and hold only a-z, 0-9, '_', '.', '-'`
+      )
+    } else if (declared !== undefined) name = declared
+  } else if (!NAME.test(input.dirName)) {
+    problems.fail(
+      undefined,
+      "",
+      `the app name "${input.dirName}" comes from the directory name and is not valid (lowercase a-z, 0-9, '_', '.', '-'); rename the directory or set name: in the file`
+    )
+  }
+
+  const declaredVolumes = keysOf(find(root, "volumes")?.value)
+  const declaredNetworks = keysOf(find(root, "networks")?.value)
+  const serviceNames = keysOf(find(root, "services")?.value)
+  const ctx: ServiceContext = {
+    appDir: input.dir,
+    home: input.env.HOME,
+    declaredVolumes,
+    declaredNetworks,
+    serviceNames,
+    readFile: input.readFile
+  }
+
+  const app: Record<string, unknown> = { name }
+  let hosts: ReadonlyArray<string> | undefined
+  let requires: ReadonlyArray<RequireDecl> = []
+  let sawServices = false
+  readKeys(r, root, "", {
+    unsupported: TOP_UNSUPPORTED,
+    read: {
+      name: () => {},
+      version: (e) => {
+        problems.warn(
+          e.keyPos,
+          "version",
+          'the top-level "version" is obsolete in Compose and ignored; use x-moor.version for the app version'
+        )
+      },
+      services: (e, p) => {
+        sawServices = true
+        const services = map(r, e.value, p)
+        if (services === undefined) return
+        if (services.entries.length === 0) problems.fail(e.value.pos, p, "an app needs at least one service")
+        const out: Array<readonly [string, unknown]> = []
+        for (const s of services.entries) {
+          if (s.key.startsWith("x-")) continue
+          const service = readService(r, s.key, s, at(p, s.key), ctx)
+          if (service !== undefined) out.push([s.key, service])
+        }
+        app.services = sorted(out)
+      },
+      volumes: (e, p) => {
+        const v = topLevel(r, e.value, p, "volume")
+        if (v !== undefined) app.volumes = v
+      },
+      networks: (e, p) => {
+        const n = topLevel(r, e.value, p, "network")
+        if (n !== undefined) app.networks = n
+      },
+      "x-moor": (e, p) => {
+        const x = readXMoor(r, e.value, p, input.hosts, name)
+        if (x === undefined) return
+        if (x.version !== undefined) app.version = x.version
+        if (x.hosts !== undefined) {
+          hosts = x.hosts
+          app.hosts = x.hosts
+        }
+        requires = x.requires
+      }
+    }
+  })
+  if (!sawServices) problems.fail(root.pos, "", "the file has no services: key")
+  app.source = nameLine === undefined ? { file: input.file } : { file: input.file, line: nameLine }
+  return done({
+    name,
+    ...(nameLine === undefined ? {} : { nameLine }),
+    ...(problems.ok ? { app: sorted(Object.entries(app)) } : {}),
+    ...(hosts === undefined ? {} : { hosts }),
+    requires
+  })
+}
+
+/** Top-level `volumes` or `networks`: key -> options (null means defaults). */
+const topLevel = (r: Reader, node: YNode, path: string, kind: "volume" | "network") => {
+  const m = map(r, node, path)
+  if (m === undefined) return undefined
+  const out: Array<readonly [string, Record<string, unknown>]> = []
+  for (const entry of m.entries) {
+    if (entry.key.startsWith("x-")) continue
+    const p = at(path, entry.key)
+    if (!KEY_NAME.test(entry.key)) {
+      r.problems.fail(entry.keyPos, p, `"${entry.key}" is not a valid ${kind} key (letters, digits, '.', '_', '-')`)
+      continue
+    }
+    if (isNull(entry.value)) {
+      out.push([entry.key, {}])
+      continue
+    }
+    const opts = map(r, entry.value, p)
+    if (opts === undefined) continue
+    const o: Record<string, unknown> = {}
+    const stringMap = (key: string) => (e: YEntry, pp: string) => {
+      const kvs = listOrDict(r, e.value, pp)
+      if (kvs !== undefined) o[key] = sorted(kvs.map((kv) => [kv.key, kv.value ?? ""] as const))
+    }
+    const common = {
+      name: (e: YEntry, pp: string) => {
+        const v = text(r, e.value, pp)
+        if (v !== undefined) o.name = v
+      },
+      driver: (e: YEntry, pp: string) => {
+        const v = text(r, e.value, pp)
+        if (v !== undefined) o.driver = v
+      },
+      labels: stringMap("labels"),
+      external: (e: YEntry, pp: string) => {
+        if (e.value.kind === "map") {
+          r.problems.fail(
+            e.value.pos,
+            pp,
+            `"external: { name: ... }" is deprecated: write "name: ..." and "external: true"`
+          )
+          return
+        }
+        const v = bool(r, e.value, pp)
+        if (v !== undefined) o.external = v
+      }
+    }
+    if (kind === "volume") {
+      readKeys(r, opts, p, { prefix: "volumes.", read: { ...common, driver_opts: stringMap("driverOpts") } })
+    } else {
+      readKeys(r, opts, p, {
+        prefix: "networks.",
+        read: {
+          ...common,
+          internal: (e, pp) => {
+            const v = bool(r, e.value, pp)
+            if (v !== undefined) o.internal = v
+          }
+        },
+        unsupported: { ipam: "", driver_opts: "", attachable: "", enable_ipv4: "", enable_ipv6: "" }
+      })
+    }
+    out.push([entry.key, sorted(Object.entries(o))])
+  }
+  return sorted(out)
+}

@@ -1,0 +1,133 @@
+/**
+ * Every key of the Compose Specification, top level and service level, with what moor does with it.
+ * The parser takes its refusal hints from here, and a test checks docs/compose-support.md against it.
+ */
+
+export type Support = "supported" | "not supported" | "ignored"
+export interface KeyDoc {
+  readonly key: string
+  readonly support: Support
+  /** For a refused key, the hint shown in the error. */
+  readonly note: string
+}
+
+const s = (key: string, note = ""): KeyDoc => ({ key, support: "supported", note })
+const no = (key: string, note = ""): KeyDoc => ({ key, support: "not supported", note })
+
+export const TOP_LEVEL_KEYS: ReadonlyArray<KeyDoc> = [
+  { key: "version", support: "ignored", note: "obsolete in Compose; a warning says so" },
+  s("name", "the app name (default: the directory name)"),
+  s("services"),
+  s("networks", "driver, internal, labels, name, external"),
+  s("volumes", "driver, driver_opts, labels, name, external"),
+  no("include", "put each app in its own directory instead"),
+  no("configs", "mount a file with a bind volume, or bake it into the image"),
+  no("secrets", "pass secrets through environment variables or env_file"),
+  no("models"),
+  s("x-moor", "moor's own settings: version, requires, hosts, placement"),
+  { key: "x-*", support: "ignored", note: "extensions (e.g. anchors for YAML merges)" }
+]
+
+export const SERVICE_KEYS: ReadonlyArray<KeyDoc> = [
+  no("annotations"),
+  no("attach"),
+  no("blkio_config"),
+  no("build", "moor does not build images: build and push, then set image"),
+  s("cap_add"),
+  s("cap_drop"),
+  no("cgroup"),
+  no("cgroup_parent"),
+  s("command", "a string is split like a shell would, or a list"),
+  no("configs", "mount a file with a bind volume, or bake it into the image"),
+  no("container_name", "moor names containers <app>-<service>-1 itself; remove it"),
+  no("cpu_count", "use cpus or deploy.resources.limits.cpus"),
+  no("cpu_percent", "use cpus or deploy.resources.limits.cpus"),
+  no("cpu_period", "use cpus or deploy.resources.limits.cpus"),
+  no("cpu_quota", "use cpus or deploy.resources.limits.cpus"),
+  no("cpu_rt_period"),
+  no("cpu_rt_runtime"),
+  no("cpu_shares", "use cpus or deploy.resources.limits.cpus"),
+  s("cpus", "same as deploy.resources.limits.cpus"),
+  no("cpuset"),
+  no("credential_spec"),
+  s("depends_on", "list, or map with condition and required"),
+  s("deploy", "only resources.limits.{cpus,memory,pids} and resources.reservations.memory"),
+  no("develop"),
+  no("device_cgroup_rules"),
+  no("devices"),
+  no("dns"),
+  no("dns_opt"),
+  no("dns_search"),
+  no("domainname"),
+  s("entrypoint", "a string is split like a shell would, or a list"),
+  s("env_file", "paths relative to the app directory; each file's digest is part of the service's spec"),
+  s("environment", "list or map; a name without a value comes from moor's environment"),
+  no("expose", "containers on a shared network reach every port; remove it"),
+  no("extends", "use YAML anchors and merge keys (<<) instead"),
+  no("external_links"),
+  s("extra_hosts", "list or map"),
+  no("gpus"),
+  no("group_add"),
+  s("healthcheck", "test, interval, timeout, start_period, start_interval, retries, disable"),
+  s("hostname"),
+  s("image", "required"),
+  s("init"),
+  no("ipc"),
+  no("isolation"),
+  no("label_file", "write the labels in the Compose file"),
+  s("labels", "list or map; the moor.* namespace is reserved"),
+  no("links", "services on the same network reach each other by service name"),
+  no("logging", "configure logging on the engine"),
+  no("mac_address"),
+  s("mem_limit", "same as deploy.resources.limits.memory"),
+  s("mem_reservation", "same as deploy.resources.reservations.memory"),
+  no("mem_swappiness"),
+  no("memswap_limit"),
+  no("models"),
+  no("network_mode", "use networks"),
+  s("networks", "list or map with aliases and ipv4_address"),
+  no("oom_kill_disable"),
+  no("oom_score_adj"),
+  no("pid"),
+  s("pids_limit", "same as deploy.resources.limits.pids"),
+  no("platform"),
+  s("ports", "short syntax (ranges, host IP, /udp) and long syntax"),
+  no("post_start", "use x-moor.requires on_start hooks for setup between apps"),
+  no("pre_stop"),
+  no("privileged"),
+  no("profiles", "put optional services in their own app"),
+  no("provider"),
+  no("pull_policy", "moor pulls an image when the host does not have it"),
+  no("pull_refresh_after"),
+  s("read_only"),
+  s("restart", "no, always, on-failure, unless-stopped (no on-failure:N)"),
+  no("runtime"),
+  no("scale", "moor runs one container per service"),
+  no("secrets", "pass secrets through environment variables or env_file"),
+  no("security_opt"),
+  no("shm_size"),
+  no("stdin_open"),
+  s("stop_grace_period"),
+  s("stop_signal"),
+  no("storage_opt"),
+  no("sysctls"),
+  s("tmpfs", "string or list"),
+  no("tty"),
+  no("ulimits"),
+  no("use_api_socket"),
+  s("user"),
+  no("userns_mode"),
+  no("uts"),
+  s("volumes", "short and long syntax; named volumes must be declared at the top level; ro"),
+  no("volumes_from", "declare a named volume and mount it in both services"),
+  s("working_dir"),
+  s("x-moor", "health_timeout"),
+  { key: "x-*", support: "ignored", note: "extensions" }
+]
+
+/** The refusal hints of the keys moor does not support, for the parser. */
+export const unsupportedHints = (keys: ReadonlyArray<KeyDoc>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const k of keys) if (k.support === "not supported") out[k.key] = k.note
+  return out
+}

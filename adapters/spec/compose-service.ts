@@ -1,0 +1,393 @@
+/** One Compose service to the model's `Service` (a plain object for `decodeDesired`). */
+import { Result } from "effect"
+import type { DependsOnCondition, HealthCheck, Mount, RestartPolicy } from "../../core/model/desired.ts"
+import { isMoorLabel } from "../../core/names.ts"
+import { envValues, readEnvFiles } from "./compose-env.ts"
+import { SERVICE_KEYS, unsupportedHints } from "./compose-keys.ts"
+import { type ResourceReads, readDeploy, resourcesOf } from "./compose-resources.ts"
+import { type MountContext, readMounts } from "./compose-mounts.ts"
+import { readPorts } from "./compose-ports.ts"
+import { at } from "./problems.ts"
+import {
+  bool,
+  bytes,
+  duration,
+  int,
+  isNull,
+  listOrDict,
+  map,
+  number,
+  type Reader,
+  readKeys,
+  sorted,
+  strings,
+  stringOrList,
+  text
+} from "./reader.ts"
+import { shellSplit } from "./shell-split.ts"
+import type { YEntry, YNode } from "./yaml-tree.ts"
+
+export interface ServiceContext extends MountContext {
+  readonly declaredNetworks: ReadonlySet<string>
+  readonly serviceNames: ReadonlySet<string>
+  /** Reads a file by its path relative to the app's directory. */
+  readonly readFile: (relative: string) => Result.Result<Uint8Array, string>
+}
+
+const SERVICE_UNSUPPORTED = unsupportedHints(SERVICE_KEYS)
+const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/
+const RESTART: ReadonlyArray<RestartPolicy> = ["no", "always", "on-failure", "unless-stopped"]
+const CONDITIONS: ReadonlyArray<DependsOnCondition> = [
+  "service_started",
+  "service_healthy",
+  "service_completed_successfully"
+]
+
+const command = (r: Reader, node: YNode, path: string): Array<string> | undefined => {
+  if (node.kind === "seq") return strings(r, node, path)
+  const s = text(r, node, path)
+  if (s === undefined) return undefined
+  const words = shellSplit(s)
+  return Result.isFailure(words) ? r.problems.fail(node.pos, path, words.failure) : words.success
+}
+
+const stringMap = (r: Reader, node: YNode, path: string): Record<string, string> | undefined => {
+  const kvs = listOrDict(r, node, path)
+  return kvs === undefined ? undefined : sorted(kvs.map((kv) => [kv.key, kv.value ?? ""] as const))
+}
+
+const healthcheck = (r: Reader, node: YNode, path: string): HealthCheck | undefined => {
+  const m = map(r, node, path)
+  if (m === undefined) return undefined
+  const out: { -readonly [K in keyof HealthCheck]: HealthCheck[K] } = {}
+  const ms = (key: "intervalMs" | "timeoutMs" | "startPeriodMs" | "startIntervalMs") => (e: YEntry, p: string) => {
+    const v = duration(r, e.value, p)
+    if (v !== undefined) out[key] = v
+  }
+  readKeys(r, m, path, {
+    prefix: "healthcheck.",
+    read: {
+      test: (e, p) => {
+        if (e.value.kind === "seq") {
+          const list = strings(r, e.value, p)
+          if (list === undefined) return
+          const head = list[0]
+          if (head !== "NONE" && head !== "CMD" && head !== "CMD-SHELL") {
+            r.problems.fail(
+              e.value.pos,
+              p,
+              `a test list starts with "CMD", "CMD-SHELL" or "NONE" (got "${head ?? ""}")`
+            )
+            return
+          }
+          out.test = list
+        } else {
+          const s = text(r, e.value, p)
+          if (s !== undefined) out.test = ["CMD-SHELL", s]
+        }
+      },
+      interval: ms("intervalMs"),
+      timeout: ms("timeoutMs"),
+      start_period: ms("startPeriodMs"),
+      start_interval: ms("startIntervalMs"),
+      retries: (e, p) => {
+        const n = int(r, e.value, p)
+        if (n !== undefined && n < 0) r.problems.fail(e.value.pos, p, "retries cannot be negative")
+        else if (n !== undefined) out.retries = n
+      },
+      disable: (e, p) => {
+        const b = bool(r, e.value, p)
+        if (b !== undefined) out.disable = b
+      }
+    }
+  })
+  return sorted(Object.entries(out)) as HealthCheck
+}
+
+type Dependency = { readonly condition: DependsOnCondition; readonly required?: boolean }
+
+const dependsOn = (r: Reader, node: YNode, path: string, self: string, ctx: ServiceContext) => {
+  const out: Array<readonly [string, Dependency]> = []
+  const check = (name: string, at_: YNode, p: string): boolean => {
+    if (name === self) {
+      r.problems.fail(at_.pos, p, `service ${self} cannot depend on itself`)
+      return false
+    }
+    if (!ctx.serviceNames.has(name)) {
+      r.problems.fail(
+        at_.pos,
+        p,
+        `service "${name}" is not defined in this file (services: ${[...ctx.serviceNames].sort().join(", ")})`
+      )
+      return false
+    }
+    return true
+  }
+  if (node.kind === "seq") {
+    node.items.forEach((item, i) => {
+      const name = text(r, item, at(path, i))
+      if (name !== undefined && check(name, item, at(path, i))) out.push([name, { condition: "service_started" }])
+    })
+    return sorted(out)
+  }
+  const m = map(r, node, path)
+  if (m === undefined) return undefined
+  for (const entry of m.entries) {
+    const p = at(path, entry.key)
+    if (!check(entry.key, entry.value, p)) continue
+    if (isNull(entry.value)) {
+      out.push([entry.key, { condition: "service_started" }])
+      continue
+    }
+    const dep = map(r, entry.value, p)
+    if (dep === undefined) continue
+    let condition: DependsOnCondition = "service_started"
+    let required: boolean | undefined
+    readKeys(r, dep, p, {
+      prefix: "depends_on.",
+      read: {
+        condition: (e, pp) => {
+          const c = text(r, e.value, pp)
+          if (c === undefined) return
+          const known = CONDITIONS.find((k) => k === c)
+          if (known === undefined)
+            r.problems.fail(e.value.pos, pp, `condition "${c}" is not one of ${CONDITIONS.join(", ")}`)
+          else condition = known
+        },
+        required: (e, pp) => {
+          required = bool(r, e.value, pp)
+        }
+      },
+      unsupported: { restart: "moor restarts a service only when its own spec changes" }
+    })
+    out.push([entry.key, { condition, ...(required === undefined ? {} : { required }) }])
+  }
+  return sorted(out)
+}
+
+const serviceNetworks = (r: Reader, node: YNode, path: string, ctx: ServiceContext) => {
+  const out: Array<readonly [string, { aliases?: Array<string>; ipv4Address?: string }]> = []
+  const check = (name: string, n: YNode, p: string): boolean => {
+    if (name === "default" || ctx.declaredNetworks.has(name)) return true
+    r.problems.fail(
+      n.pos,
+      p,
+      `network "${name}" is not declared in the top-level networks; add "networks: { ${name}: {} }"`
+    )
+    return false
+  }
+  if (node.kind === "seq") {
+    node.items.forEach((item, i) => {
+      const name = text(r, item, at(path, i))
+      if (name !== undefined && check(name, item, at(path, i))) out.push([name, {}])
+    })
+    return sorted(out)
+  }
+  const m = map(r, node, path)
+  if (m === undefined) return undefined
+  for (const entry of m.entries) {
+    const p = at(path, entry.key)
+    if (!check(entry.key, entry.value, p)) continue
+    if (isNull(entry.value)) {
+      out.push([entry.key, {}])
+      continue
+    }
+    const opts = map(r, entry.value, p)
+    if (opts === undefined) continue
+    const attachment: { aliases?: Array<string>; ipv4Address?: string } = {}
+    readKeys(r, opts, p, {
+      prefix: "networks.",
+      read: {
+        aliases: (e, pp) => {
+          const a = strings(r, e.value, pp)
+          if (a !== undefined) attachment.aliases = a
+        },
+        ipv4_address: (e, pp) => {
+          const a = text(r, e.value, pp)
+          if (a !== undefined) attachment.ipv4Address = a
+        }
+      },
+      unsupported: {
+        ipv6_address: "",
+        link_local_ips: "",
+        mac_address: "",
+        driver_opts: "",
+        priority: "",
+        gw_priority: "",
+        interface_name: ""
+      }
+    })
+    out.push([entry.key, sorted(Object.entries(attachment))])
+  }
+  return sorted(out)
+}
+
+const extraHosts = (r: Reader, node: YNode, path: string): Array<string> | undefined => {
+  if (node.kind === "map") {
+    const out: Array<string> = []
+    for (const entry of node.entries) {
+      const ips = stringOrList(r, entry.value, at(path, entry.key))
+      if (ips !== undefined) for (const ip of ips) out.push(`${entry.key}:${ip}`)
+    }
+    return out
+  }
+  const list = strings(r, node, path)
+  if (list === undefined) return undefined
+  const out: Array<string> = []
+  for (const [i, item] of list.entries()) {
+    // "host=ip" or "host:ip" (an IPv6 address holds colons: split at the first one).
+    const cut = item.includes("=") ? item.indexOf("=") : item.indexOf(":")
+    if (cut <= 0 || cut === item.length - 1) {
+      r.problems.fail(
+        node.kind === "seq" ? node.items[i]?.pos : node.pos,
+        at(path, i),
+        `"${item}" is not HOST:IP or HOST=IP`
+      )
+      continue
+    }
+    const ip = item.slice(cut + 1)
+    out.push(`${item.slice(0, cut)}:${ip.startsWith("[") && ip.endsWith("]") ? ip.slice(1, -1) : ip}`)
+  }
+  return out
+}
+
+export const readService = (
+  r: Reader,
+  name: string,
+  entry: YEntry,
+  path: string,
+  ctx: ServiceContext
+): Record<string, unknown> | undefined => {
+  const before = r.problems.errors.length
+  if (!SERVICE_NAME.test(name)) {
+    r.problems.fail(entry.keyPos, path, `"${name}" is not a valid service name (letters, digits, '_', '.', '-')`)
+  }
+  const node = map(r, entry.value, path)
+  if (node === undefined) return undefined
+  const out: Record<string, unknown> = {}
+  const set =
+    <A>(key: string, read: (r: Reader, node: YNode, path: string) => A | undefined) =>
+    (e: YEntry, p: string) => {
+      const v = read(r, e.value, p)
+      if (v !== undefined) out[key] = v
+    }
+  let environment: Array<readonly [string, string]> = []
+  let fromFiles: Array<readonly [string, string]> = []
+  let digests: Array<readonly [string, string]> = []
+  const resources: ResourceReads = {}
+  const setResource = (k: keyof ResourceReads, value: number, n: YNode, p: string) => {
+    const prev = resources[k]
+    if (prev !== undefined && prev.value !== value) {
+      r.problems.fail(
+        n.pos,
+        p,
+        `conflicts with the value ${prev.value} set by another key (line ${prev.node.pos.line}); keep one`
+      )
+      return
+    }
+    resources[k] = { value, node: n, path: p }
+  }
+  readKeys(r, node, path, {
+    unsupported: SERVICE_UNSUPPORTED,
+    read: {
+      image: (e, p) => {
+        const image = text(r, e.value, p)
+        if (image === "") r.problems.fail(e.value.pos, p, "image cannot be empty")
+        else if (image !== undefined) out.image = image
+      },
+      command: set("command", command),
+      entrypoint: set("entrypoint", command),
+      environment: (e, p) => {
+        const kvs = listOrDict(r, e.value, p)
+        if (kvs !== undefined) environment = envValues(r, kvs)
+      },
+      env_file: (e, p) => {
+        const files = readEnvFiles(r, e.value, p, ctx)
+        fromFiles = files.env
+        digests = files.digests
+      },
+      ports: set("ports", readPorts),
+      volumes: (e, p) => {
+        const mounts: Array<Mount> | undefined = readMounts(r, e.value, p, ctx)
+        if (mounts !== undefined) out.mounts = mounts
+      },
+      networks: (e, p) => {
+        const n = serviceNetworks(r, e.value, p, ctx)
+        if (n !== undefined) out.networks = n
+      },
+      labels: (e, p) => {
+        const labels = stringMap(r, e.value, p)
+        if (labels === undefined) return
+        for (const key of Object.keys(labels)) {
+          if (isMoorLabel(key))
+            r.problems.fail(e.value.pos, at(p, key), `${key} is in moor's own label namespace (moor.*)`)
+        }
+        out.labels = labels
+      },
+      healthcheck: set("healthcheck", healthcheck),
+      restart: (e, p) => {
+        if (e.value.kind === "scalar" && e.value.value === false) {
+          out.restart = "no"
+          return
+        }
+        const v = text(r, e.value, p)
+        if (v === undefined) return
+        const policy = RESTART.find((x) => x === v)
+        if (policy !== undefined) out.restart = policy
+        else if (/^on-failure:\d+$/.test(v)) {
+          r.problems.fail(e.value.pos, p, `"${v}": a retry count is not supported; use "on-failure"`)
+        } else r.problems.fail(e.value.pos, p, `restart "${v}" is not one of ${RESTART.join(", ")}`)
+      },
+      depends_on: (e, p) => {
+        const d = dependsOn(r, e.value, p, name, ctx)
+        if (d !== undefined) out.dependsOn = d
+      },
+      user: set("user", text),
+      working_dir: set("workingDir", text),
+      hostname: set("hostname", text),
+      init: set("init", bool),
+      stop_signal: set("stopSignal", text),
+      stop_grace_period: set("stopGracePeriodMs", duration),
+      extra_hosts: set("extraHosts", extraHosts),
+      cap_add: set("capAdd", strings),
+      cap_drop: set("capDrop", strings),
+      read_only: set("readOnly", bool),
+      tmpfs: set("tmpfs", stringOrList),
+      cpus: (e, p) => {
+        const n = number(r, e.value, p)
+        if (n !== undefined) setResource("cpus", n, e.value, p)
+      },
+      mem_limit: (e, p) => {
+        const n = bytes(r, e.value, p)
+        if (n !== undefined) setResource("memory", n, e.value, p)
+      },
+      mem_reservation: (e, p) => {
+        const n = bytes(r, e.value, p)
+        if (n !== undefined) setResource("memoryReservation", n, e.value, p)
+      },
+      pids_limit: (e, p) => {
+        const n = int(r, e.value, p)
+        if (n !== undefined) setResource("pids", n, e.value, p)
+      },
+      deploy: (e, p) => readDeploy(r, e.value, p, setResource),
+      "x-moor": (e, p) => {
+        const m = map(r, e.value, p)
+        if (m === undefined) return
+        readKeys(r, m, p, {
+          prefix: "x-moor.",
+          read: { health_timeout: set("healthTimeoutMs", duration) }
+        })
+      }
+    }
+  })
+  if (out.image === undefined && !node.entries.some((e) => e.key === "image")) {
+    r.problems.fail(entry.keyPos, path, "image is required (moor runs images, it does not build them)")
+  }
+  const env = new Map([...fromFiles, ...environment])
+  if (env.size > 0) out.environment = sorted(env)
+  if (digests.length > 0) out.configDigests = sorted(digests)
+  const res = resourcesOf(r, resources)
+  if (res !== undefined) out.resources = res
+  if (r.problems.errors.length > before) return undefined
+  return sorted(Object.entries(out))
+}

@@ -1,0 +1,123 @@
+/**
+ * Compose variable interpolation: `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+ * `${VAR:?message}`, `${VAR?message}`, `${VAR:+alt}`, `${VAR+alt}`, and `$$` for a literal `$`.
+ * Defaults, alternatives and messages may hold interpolations themselves. A `$` followed by
+ * anything else is an error (as in Compose), so a typo never becomes a silent literal.
+ */
+import { Result } from "effect"
+
+export type Lookup = (name: string) => string | undefined
+
+export interface Interpolated {
+  readonly value: string
+  /** Variables used without a default that were not set (they became ""). */
+  readonly unset: ReadonlyArray<string>
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*/
+
+class Failure {
+  readonly message: string
+  constructor(message: string) {
+    this.message = message
+  }
+}
+
+export const interpolate = (text: string, lookup: Lookup): Result.Result<Interpolated, string> => {
+  if (!text.includes("$")) return Result.succeed({ value: text, unset: [] })
+  const unset: Array<string> = []
+  try {
+    return Result.succeed({ value: expand(text, lookup, unset), unset })
+  } catch (e) {
+    if (e instanceof Failure) return Result.fail(e.message)
+    throw e
+  }
+}
+
+/** The index of the `}` closing a `${` whose body starts at `from`, counting nested `${...}`. */
+const closingBrace = (text: string, from: number): number => {
+  let depth = 1
+  for (let i = from; i < text.length; i++) {
+    const c = text[i]
+    if (c === "$" && text[i + 1] === "$") i++
+    else if (c === "$" && text[i + 1] === "{") {
+      depth++
+      i++
+    } else if (c === "}" && --depth === 0) return i
+  }
+  return -1
+}
+
+const expand = (text: string, lookup: Lookup, unset: Array<string>): string => {
+  let out = ""
+  let i = 0
+  while (i < text.length) {
+    const dollar = text.indexOf("$", i)
+    if (dollar === -1) return out + text.slice(i)
+    out += text.slice(i, dollar)
+    const next = text[dollar + 1]
+    if (next === "$") {
+      out += "$"
+      i = dollar + 2
+      continue
+    }
+    if (next === "{") {
+      const end = closingBrace(text, dollar + 2)
+      if (end === -1)
+        throw new Failure(`unterminated "\${" in "${text}": close it with "}", or write "$$" for a literal "$"`)
+      out += braced(text.slice(dollar + 2, end), lookup, unset)
+      i = end + 1
+      continue
+    }
+    const name = NAME.exec(text.slice(dollar + 1))?.[0]
+    if (name === undefined) {
+      throw new Failure(
+        `invalid interpolation in "${text}": "$" must start a variable ($VAR or \${VAR}); write "$$" for a literal "$"`
+      )
+    }
+    out += value(name, lookup, unset)
+    i = dollar + 1 + name.length
+  }
+  return out
+}
+
+const value = (name: string, lookup: Lookup, unset: Array<string>): string => {
+  const v = lookup(name)
+  if (v === undefined) {
+    unset.push(name)
+    return ""
+  }
+  return v
+}
+
+const braced = (body: string, lookup: Lookup, unset: Array<string>): string => {
+  const name = NAME.exec(body)?.[0]
+  if (name === undefined) throw new Failure(`invalid variable name in "\${${body}}"`)
+  const rest = body.slice(name.length)
+  if (rest === "") return value(name, lookup, unset)
+  const colon = rest.startsWith(":")
+  const op = rest[colon ? 1 : 0]
+  const word = rest.slice(colon ? 2 : 1)
+  const v = lookup(name)
+  // With a colon, an empty value counts as unset.
+  const isSet = v !== undefined && (!colon || v !== "")
+  switch (op) {
+    case "-":
+      return isSet ? (v ?? "") : expand(word, lookup, unset)
+    case "?": {
+      if (isSet) return v ?? ""
+      const message = expand(word, lookup, unset)
+      throw new Failure(
+        message === ""
+          ? `required variable ${name} is missing a value`
+          : `required variable ${name} is missing a value: ${message}`
+      )
+    }
+    case "+":
+      return isSet ? expand(word, lookup, unset) : ""
+    default:
+      throw new Failure(
+        `invalid interpolation "\${${body}}": expected \${${name}}, or one of :- - :? ? :+ + after the name`
+      )
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * Loading a spec: find the apps, read `moor.yaml`/`hosts.yaml`, parse each Compose file, resolve
+ * hooks across apps, and assemble the raw desired input plus everything the runners need.
+ * Synchronous over a `SpecFs`, so it runs the same on disk and in memory.
+ */
+import * as nodePath from "node:path"
+import { Result } from "effect"
+import { DEFAULT_HOST, type Host, type InvalidApp } from "../../core/model/desired.ts"
+import { parseCompose, type ParsedCompose } from "./compose-app.ts"
+import { resolveHook } from "./hooks.ts"
+import { type DeclaredHost, type MoorConfig, parseHostsYaml, parseMoorYaml } from "./moor-config.ts"
+import { formatProblem, type SpecProblem } from "./problems.ts"
+import { sorted } from "./reader.ts"
+import { SpecError } from "./spec-error.ts"
+import type { SpecFs } from "./spec-fs.ts"
+import type { AppFile, EngineConnection, LoadedSpec } from "./spec-types.ts"
+import { checkSize, decodeText } from "./text-guard.ts"
+
+export const COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"] as const
+
+export interface LoadOptions {
+  /** The process environment: interpolation, `environment` names without values, DOCKER_HOST. */
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly fs: SpecFs
+}
+
+/** The default scope: the root directory's name, lowercased and cut to the Name pattern. */
+export const scopeFromDir = (dir: string): string => {
+  const s = nodePath
+    .basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "")
+  return s === "" ? "moor" : s
+}
+
+interface Candidate {
+  readonly dir: string
+  readonly dirName: string
+  readonly files: ReadonlyArray<string>
+}
+
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+const composeFilesIn = (fs: SpecFs, dir: string): Array<string> =>
+  COMPOSE_FILES.filter((f) => fs.stat(nodePath.join(dir, f))?.kind === "file")
+
+/** Reads a text file with the size and binary guards; the failure is a sentence. */
+const readText = (fs: SpecFs, file: string): Result.Result<string, string> => {
+  const stat = fs.stat(file)
+  if (stat === undefined) return Result.fail("missing: no such file or directory")
+  if (stat.kind !== "file") return Result.fail("not a file")
+  const tooBig = checkSize(stat.size)
+  if (tooBig !== undefined) return Result.fail(tooBig)
+  const bytes = fs.readFile(file)
+  return Result.isFailure(bytes) ? Result.fail(bytes.failure) : decodeText(bytes.success)
+}
+
+export const loadSpec = (given: string, options: LoadOptions): Result.Result<LoadedSpec, SpecError> => {
+  const { fs, env } = options
+  const fail = (message: string, problems: ReadonlyArray<SpecProblem> = []) =>
+    Result.fail(new SpecError({ path: given, message, problems: [...problems] }))
+  const abs = nodePath.resolve(given)
+  const stat = fs.stat(abs)
+  if (stat === undefined) return fail(`${given}: no such file or directory`)
+
+  let root: string
+  let shownRoot: string
+  let candidates: Array<Candidate>
+  if (stat.kind === "file") {
+    root = nodePath.dirname(abs)
+    shownRoot = nodePath.dirname(given)
+    candidates = [{ dir: root, dirName: nodePath.basename(root), files: [nodePath.basename(abs)] }]
+  } else if (stat.kind === "dir") {
+    root = abs
+    shownRoot = given
+    const here = composeFilesIn(fs, root)
+    if (here.length > 0) candidates = [{ dir: root, dirName: nodePath.basename(root), files: here }]
+    else {
+      const entries = fs.readDir(root)
+      if (Result.isFailure(entries)) return fail(`${given}: ${entries.failure}`)
+      candidates = []
+      for (const entry of entries.success) {
+        if (entry.startsWith(".")) continue
+        const dir = nodePath.join(root, entry)
+        if (fs.stat(dir)?.kind !== "dir") continue
+        const files = composeFilesIn(fs, dir)
+        if (files.length > 0) candidates.push({ dir, dirName: entry, files })
+      }
+    }
+  } else return fail(`${given}: not a directory or a Compose file`)
+  if (candidates.length === 0) {
+    return fail(
+      `${given}: no apps found: a spec holds one directory per app, each with a compose.yaml (or compose.yml, docker-compose.yaml, docker-compose.yml)`
+    )
+  }
+  const shown = (p: string): string => nodePath.join(shownRoot, nodePath.relative(root, p))
+
+  // moor.yaml and hosts.yaml
+  const config = readConfig(fs, root, shown)
+  if (Result.isFailure(config)) return fail(config.failure.map(formatProblem).join("\n"), config.failure)
+  const declared = config.success.hosts
+  const hosts: ReadonlyArray<Host> = declared?.map((d) => d.host) ?? [{ name: DEFAULT_HOST }]
+  const engines: ReadonlyArray<EngineConnection> = declared?.map((d) => d.engine) ?? [defaultEngine(env)]
+  const scope = config.success.scope ?? scopeFromDir(root)
+
+  // Each app's file
+  const parsed: Array<{ candidate: Candidate; file: string; result: ParsedCompose }> = []
+  for (const c of candidates) {
+    const file = nodePath.join(c.dir, c.files[0] ?? "")
+    const problem = (message: string, where = file): ParsedCompose => ({
+      name: c.dirName,
+      requires: [],
+      problems: [{ file: shown(where), message }],
+      warnings: []
+    })
+    if (c.files.length > 1) {
+      const message = `two Compose files in one directory (${c.files.join(", ")}): keep one`
+      parsed.push({ candidate: c, file, result: problem(message, c.dir) })
+      continue
+    }
+    const text = readText(fs, file)
+    if (Result.isFailure(text)) {
+      parsed.push({ candidate: c, file, result: problem(text.failure) })
+      continue
+    }
+    const dotEnvPath = nodePath.join(c.dir, ".env")
+    let dotEnv: { text: string; file: string } | undefined
+    if (fs.stat(dotEnvPath) !== undefined) {
+      const t = readText(fs, dotEnvPath)
+      if (Result.isFailure(t)) {
+        parsed.push({ candidate: c, file, result: problem(t.failure, dotEnvPath) })
+        continue
+      }
+      dotEnv = { text: t.success, file: shown(dotEnvPath) }
+    }
+    const result = parseCompose({
+      text: text.success,
+      file: shown(file),
+      dir: c.dir,
+      dirName: c.dirName,
+      env,
+      dotEnv,
+      hosts,
+      readFile: (relative) => {
+        const p = nodePath.resolve(c.dir, relative)
+        const s = fs.stat(p)
+        if (s !== undefined && s.kind === "file") {
+          const tooBig = checkSize(s.size)
+          if (tooBig !== undefined) return Result.fail(tooBig)
+        }
+        return fs.readFile(p)
+      }
+    })
+    parsed.push({ candidate: c, file, result })
+  }
+  parsed.sort((a, b) => byName(a.result.name, b.result.name) || byName(a.candidate.dir, b.candidate.dir))
+
+  // Names must be unique; hooks resolve against the providers' directories.
+  const owners = new Map<string, { dir: string; file: string }>()
+  const extra = new Map<ParsedCompose, Array<SpecProblem>>()
+  const addProblem = (p: ParsedCompose, problem: SpecProblem) => {
+    const list = extra.get(p) ?? []
+    list.push(problem)
+    extra.set(p, list)
+  }
+  for (const { candidate, file, result } of parsed) {
+    const owner = owners.get(result.name)
+    if (owner !== undefined) {
+      addProblem(result, {
+        file: shown(file),
+        ...(result.nameLine === undefined ? {} : { line: result.nameLine }),
+        message: `app name "${result.name}" is already used by ${owner.file}`
+      })
+    } else owners.set(result.name, { dir: candidate.dir, file: shown(file) })
+  }
+  const appNames = [...owners.keys()].sort().join(", ")
+
+  const apps: Array<Record<string, unknown>> = []
+  const invalid: Array<InvalidApp> = []
+  const problems: Array<SpecProblem> = []
+  const warnings: Array<SpecProblem> = []
+  const files: Array<AppFile> = []
+  for (const { candidate, file, result } of parsed) {
+    files.push({ name: result.name, dir: candidate.dir, file: shown(file) })
+    const requires: Array<Record<string, unknown>> = []
+    for (const decl of result.requires) {
+      const at = (message: string, pos = decl.pos, path = decl.path) =>
+        addProblem(result, { file: shown(file), line: pos.line, column: pos.column, path, message })
+      const provider = owners.get(decl.app)
+      if (provider === undefined) {
+        at(`app "${decl.app}" is not in the spec (apps: ${appNames})`)
+        continue
+      }
+      if (decl.onStart === undefined) {
+        requires.push({ app: decl.app })
+        continue
+      }
+      const hook = resolveHook(fs, provider.dir, shown(provider.dir), decl.onStart.script)
+      if (Result.isFailure(hook)) {
+        at(hook.failure, decl.onStart.pos, decl.onStart.path)
+        continue
+      }
+      const { script, content } = hook.success
+      const { service, timeoutMs } = decl.onStart
+      requires.push({
+        app: decl.app,
+        onStart: sorted(
+          Object.entries({
+            script,
+            content,
+            ...(service === undefined ? {} : { service }),
+            ...(timeoutMs === undefined ? {} : { timeoutMs })
+          })
+        )
+      })
+    }
+    const all = [...result.problems, ...(extra.get(result) ?? [])]
+    problems.push(...all)
+    warnings.push(...result.warnings)
+    if (all.length === 0 && result.app !== undefined) {
+      apps.push(requires.length === 0 ? result.app : sorted(Object.entries({ ...result.app, requires })))
+    } else {
+      invalid.push({
+        name: result.name,
+        message: all.map(formatProblem).join("\n"),
+        ...(result.hosts === undefined ? {} : { hosts: result.hosts })
+      })
+    }
+  }
+
+  return Result.succeed({
+    root,
+    scope,
+    hosts,
+    engines,
+    input: { scope, hosts, apps },
+    invalid,
+    problems,
+    warnings,
+    files
+  })
+}
+
+/** The default host `local`: DOCKER_HOST, and DOCKER_CERT_PATH when DOCKER_TLS_VERIFY is on. */
+const defaultEngine = (env: Readonly<Record<string, string | undefined>>): EngineConnection => {
+  const endpoint = env.DOCKER_HOST === undefined || env.DOCKER_HOST === "" ? undefined : env.DOCKER_HOST
+  const certPath = env.DOCKER_CERT_PATH
+  const verify = env.DOCKER_TLS_VERIFY
+  const tls =
+    certPath !== undefined && certPath !== "" && verify !== undefined && verify !== "" && verify !== "0"
+      ? {
+          ca: nodePath.join(certPath, "ca.pem"),
+          cert: nodePath.join(certPath, "cert.pem"),
+          key: nodePath.join(certPath, "key.pem")
+        }
+      : undefined
+  return { name: DEFAULT_HOST, ...(endpoint === undefined ? {} : { endpoint }), ...(tls === undefined ? {} : { tls }) }
+}
+
+interface Config {
+  readonly scope?: string
+  readonly hosts?: ReadonlyArray<DeclaredHost>
+}
+
+const readConfig = (
+  fs: SpecFs,
+  root: string,
+  shown: (p: string) => string
+): Result.Result<Config, ReadonlyArray<SpecProblem>> => {
+  const read = (
+    name: string,
+    parse: (text: string, file: string, root: string) => MoorConfig
+  ): Result.Result<MoorConfig | undefined, ReadonlyArray<SpecProblem>> => {
+    const path = nodePath.join(root, name)
+    if (fs.stat(path) === undefined) return Result.succeed(undefined)
+    const text = readText(fs, path)
+    if (Result.isFailure(text)) return Result.fail([{ file: shown(path), message: text.failure }])
+    const config = parse(text.success, shown(path), root)
+    return config.problems.length > 0 ? Result.fail(config.problems) : Result.succeed(config)
+  }
+  const moor = read("moor.yaml", parseMoorYaml)
+  if (Result.isFailure(moor)) return Result.fail(moor.failure)
+  const hostsFile = read("hosts.yaml", parseHostsYaml)
+  if (Result.isFailure(hostsFile)) return Result.fail(hostsFile.failure)
+  if (moor.success?.hosts !== undefined && hostsFile.success?.hosts !== undefined) {
+    return Result.fail([
+      {
+        file: shown(nodePath.join(root, "hosts.yaml")),
+        message: "hosts are declared in both moor.yaml and hosts.yaml: keep one"
+      }
+    ])
+  }
+  const hosts = moor.success?.hosts ?? hostsFile.success?.hosts
+  const missing: Array<SpecProblem> = []
+  const configFile = moor.success?.hosts !== undefined ? "moor.yaml" : "hosts.yaml"
+  for (const h of hosts ?? []) {
+    for (const f of h.files) {
+      if (fs.stat(f.path)?.kind !== "file") {
+        missing.push({
+          file: shown(nodePath.join(root, configFile)),
+          line: f.line,
+          column: f.column,
+          message: `host ${h.host.name}: the certificate file ${f.path} does not exist`
+        })
+      }
+    }
+  }
+  if (missing.length > 0) return Result.fail(missing)
+  return Result.succeed({
+    ...(moor.success?.scope === undefined ? {} : { scope: moor.success.scope }),
+    ...(hosts === undefined ? {} : { hosts })
+  })
+}

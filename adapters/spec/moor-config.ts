@@ -1,0 +1,186 @@
+/**
+ * `moor.yaml` (scope, hosts) and `hosts.yaml` (the hosts list alone) at the spec root.
+ * Host entries: `{ name, engine, tls: { ca, cert, key } | cert_path, labels }`; certificate
+ * paths are relative to the spec root.
+ */
+import * as nodePath from "node:path"
+import type { Host } from "../../core/model/desired.ts"
+import { NAME } from "./names.ts"
+import { at, Problems, type SpecProblem } from "./problems.ts"
+import { listOrDict, map, type Reader, readKeys, seq, sorted, text } from "./reader.ts"
+import type { EngineConnection } from "./spec-types.ts"
+import { parseYaml, type YNode } from "./yaml-tree.ts"
+
+export interface DeclaredHost {
+  readonly host: Host
+  readonly engine: EngineConnection
+  /** Certificate files to check for existence, with where they were named. */
+  readonly files: ReadonlyArray<{ readonly path: string; readonly line: number; readonly column: number }>
+}
+
+export interface MoorConfig {
+  readonly scope?: string
+  readonly hosts?: ReadonlyArray<DeclaredHost>
+  readonly problems: ReadonlyArray<SpecProblem>
+}
+
+const ENGINE = /^(unix:\/\/\/.+|tcp:\/\/[^/\s:]+:\d{1,5}\/?|ssh:\/\/([^@/\s]+@)?[^/\s@:]+(:\d{1,5})?\/?)$/
+
+const noEnv = () => undefined
+
+const parseRoot = (text: string, file: string): { r: Reader; root: YNode | undefined } => {
+  const problems = new Problems(file)
+  const r: Reader = { problems, lookup: noEnv }
+  const yaml = parseYaml(text)
+  for (const e of yaml.errors) problems.fail(e.pos, "", e.message)
+  return { r, root: yaml.root }
+}
+
+/** `moor.yaml`: `scope:` and `hosts:`. */
+export const parseMoorYaml = (content: string, file: string, root: string): MoorConfig => {
+  const { r, root: node } = parseRoot(content, file)
+  if (node === undefined) return { problems: r.problems.errors }
+  const m = map(r, node, "")
+  if (m === undefined) return { problems: r.problems.errors }
+  let scope: string | undefined
+  let hosts: ReadonlyArray<DeclaredHost> | undefined
+  readKeys(r, m, "", {
+    read: {
+      scope: (e, p) => {
+        const v = text(r, e.value, p)
+        if (v === undefined) return
+        if (!NAME.test(v)) {
+          r.problems.fail(
+            e.value.pos,
+            p,
+            `"${v}" is not a valid scope: lowercase a-z, 0-9, '_', '.', '-', starting with a letter or digit`
+          )
+        } else scope = v
+      },
+      hosts: (e, p) => {
+        hosts = readHosts(r, e.value, p, root)
+      }
+    }
+  })
+  return {
+    ...(scope === undefined ? {} : { scope }),
+    ...(hosts === undefined ? {} : { hosts }),
+    problems: r.problems.errors
+  }
+}
+
+/** `hosts.yaml`: a list of hosts, or `hosts:` holding one. */
+export const parseHostsYaml = (content: string, file: string, root: string): MoorConfig => {
+  const { r, root: node } = parseRoot(content, file)
+  if (node === undefined) return { problems: r.problems.errors }
+  if (node.kind === "map") {
+    let hosts: ReadonlyArray<DeclaredHost> | undefined
+    readKeys(r, node, "", { read: { hosts: (e, p) => (hosts = readHosts(r, e.value, p, root)) } })
+    return { ...(hosts === undefined ? {} : { hosts }), problems: r.problems.errors }
+  }
+  const hosts = readHosts(r, node, "", root)
+  return { ...(hosts === undefined ? {} : { hosts }), problems: r.problems.errors }
+}
+
+const readHosts = (r: Reader, node: YNode, path: string, root: string): ReadonlyArray<DeclaredHost> | undefined => {
+  const list = seq(r, node, path)
+  if (list === undefined) return undefined
+  const out: Array<DeclaredHost> = []
+  list.items.forEach((item, i) => {
+    const h = readHost(r, item, at(path, i), root)
+    if (h === undefined) return
+    if (out.some((o) => o.host.name === h.host.name))
+      r.problems.fail(item.pos, at(path, i), `host ${h.host.name} is declared twice`)
+    else out.push(h)
+  })
+  if (list.items.length === 0) r.problems.fail(node.pos, path, "the hosts list is empty")
+  return out
+}
+
+const readHost = (r: Reader, node: YNode, path: string, root: string): DeclaredHost | undefined => {
+  const m = map(r, node, path)
+  if (m === undefined) return undefined
+  let name: string | undefined
+  let endpoint: string | undefined
+  let labels: Record<string, string> | undefined
+  let tls: EngineConnection["tls"]
+  let tlsAt: YNode | undefined
+  const files: Array<{ path: string; line: number; column: number }> = []
+  const file = (n: YNode, p: string): string | undefined => {
+    const v = text(r, n, p)
+    if (v === undefined) return undefined
+    const abs = nodePath.resolve(root, v)
+    files.push({ path: abs, line: n.pos.line, column: n.pos.column })
+    return abs
+  }
+  readKeys(r, m, path, {
+    read: {
+      name: (e, p) => {
+        const v = text(r, e.value, p)
+        if (v === undefined) return
+        if (!NAME.test(v))
+          r.problems.fail(e.value.pos, p, `"${v}" is not a valid host name (lowercase a-z, 0-9, '_', '.', '-')`)
+        else name = v
+      },
+      engine: (e, p) => {
+        const v = text(r, e.value, p)
+        if (v === undefined) return
+        if (!ENGINE.test(v)) {
+          r.problems.fail(
+            e.value.pos,
+            p,
+            `"${v}" is not an engine address: use unix:///path, tcp://host:port or ssh://user@host`
+          )
+        } else endpoint = v
+      },
+      labels: (e, p) => {
+        const kvs = listOrDict(r, e.value, p)
+        if (kvs !== undefined) labels = sorted(kvs.map((kv) => [kv.key, kv.value ?? ""] as const))
+      },
+      tls: (e, p) => {
+        tlsAt = e.value
+        const t = map(r, e.value, p)
+        if (t === undefined) return
+        let ca: string | undefined
+        let cert: string | undefined
+        let key: string | undefined
+        readKeys(r, t, p, {
+          read: {
+            ca: (x, xp) => (ca = file(x.value, xp)),
+            cert: (x, xp) => (cert = file(x.value, xp)),
+            key: (x, xp) => (key = file(x.value, xp))
+          }
+        })
+        if (ca === undefined || cert === undefined || key === undefined) {
+          r.problems.fail(e.value.pos, p, "tls needs ca, cert and key (paths relative to the spec root)")
+        } else tls = { ca, cert, key }
+      },
+      cert_path: (e, p) => {
+        tlsAt = e.value
+        const dir = text(r, e.value, p)
+        if (dir === undefined) return
+        const abs = nodePath.resolve(root, dir)
+        tls = {
+          ca: nodePath.join(abs, "ca.pem"),
+          cert: nodePath.join(abs, "cert.pem"),
+          key: nodePath.join(abs, "key.pem")
+        }
+        for (const f of Object.values(tls)) files.push({ path: f, line: e.value.pos.line, column: e.value.pos.column })
+      }
+    }
+  })
+  if (name === undefined) {
+    if (!m.entries.some((e) => e.key === "name")) r.problems.fail(node.pos, path, "a host needs a name")
+    return undefined
+  }
+  if (tls !== undefined && (endpoint === undefined || !endpoint.startsWith("tcp://"))) {
+    r.problems.fail(tlsAt?.pos, path, "TLS certificates only apply to a tcp:// engine")
+  }
+  const host: Host = { name, ...(labels === undefined ? {} : { labels }) }
+  const engine: EngineConnection = {
+    name,
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(tls === undefined ? {} : { tls })
+  }
+  return { host, engine, files }
+}
