@@ -22,8 +22,19 @@ export interface HashAlgorithms {
   readonly byVersion: Readonly<Record<string, HashAlgorithm>>
 }
 
-const hashV1: HashAlgorithm = (input) =>
-  hash128(canonicalJson({ config: { ...input.config, name: undefined }, files: input.configDigests }))
+/**
+ * Version 1: the container config as `containerConfig` builds it (a fixed key order, maps sorted,
+ * defaults dropped; its name is always `<app>-<service>-1`), then the config file digests in path
+ * order. Changing what this hashes, or the key order `containerConfig` builds, is a new
+ * HASH_VERSION: the golden test in test/unit/plan-drift.test.ts fails first.
+ */
+const hashV1: HashAlgorithm = (input) => {
+  let files = ""
+  const paths = Object.keys(input.configDigests)
+  if (paths.length > 1) paths.sort()
+  for (const path of paths) files += `${JSON.stringify(path)}:${JSON.stringify(input.configDigests[path])},`
+  return hash128(`${JSON.stringify(input.config)}|${files}`)
+}
 
 export const defaultHashAlgorithms: HashAlgorithms = { current: HASH_VERSION, byVersion: { [HASH_VERSION]: hashV1 } }
 
@@ -172,7 +183,7 @@ export const fieldDigests = (input: HashInput): Record<string, string> => {
     if (value === undefined) continue
     if (Array.isArray(value) && value.length === 0) continue
     if (field === "labels" && Object.keys(value as object).length === 0) continue
-    out[field] = hash32(canonicalJson(value))
+    out[field] = hash32(JSON.stringify(value))
   }
   for (const [key, value] of input.config.env) out[`env.${key}`] = hash32(value)
   for (const path of Object.keys(input.configDigests).sort())

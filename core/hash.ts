@@ -27,10 +27,16 @@ export const hash128 = (text: string): string => {
   return hex(h1) + hex(h2) + hex(h3) + hex(h4)
 }
 
-/** A short digest, for per-field comparisons. */
-export const hash32 = (text: string): string => hash128(text).slice(0, 8)
+/** A short digest (32-bit FNV-1a), for per-field comparisons. */
+export const hash32 = (text: string): string => {
+  let h = 2166136261
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
+  return hex(h)
+}
 
-const hex = (n: number): string => (n >>> 0).toString(16).padStart(8, "0")
+const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+const hex = (n: number): string =>
+  BYTE_HEX[(n >>> 24) & 255]! + BYTE_HEX[(n >>> 16) & 255]! + BYTE_HEX[(n >>> 8) & 255]! + BYTE_HEX[n & 255]!
 
 /** JSON with object keys sorted at every depth; `undefined` members are dropped. */
 export const canonicalJson = (value: unknown): string => {

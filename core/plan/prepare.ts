@@ -1,6 +1,6 @@
 /** Per app, once for all its hosts: each service's container config, spec hash, order and kind. */
 import { containerConfig, type HashAlgorithms, type HashInput } from "../container-spec.ts"
-import { canonicalJson, hash128 } from "../hash.ts"
+import { hash128 } from "../hash.ts"
 import type { App, Service } from "../model/desired.ts"
 import type { ContainerConfig } from "../model/plan.ts"
 import type { Policy } from "../model/policy.ts"
@@ -60,10 +60,10 @@ export const prepareApp = (app: App, policy: Policy, hashAlgorithms: HashAlgorit
     }
   })
   const specHash = hash128(
-    canonicalJson({
-      services: Object.fromEntries(services.map((s) => [s.name, s.specHash])),
-      version: app.version ?? ""
-    })
+    `${app.version ?? ""}|${services
+      .map((s) => `${s.name}=${s.specHash}`)
+      .sort()
+      .join(",")}`
   )
   return { app, services, byName: new Map(services.map((s) => [s.name, s])), specHash }
 }

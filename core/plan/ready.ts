@@ -45,10 +45,23 @@ export interface HandleInput {
   readonly builder: ActionBuilder
 }
 
-export const makeHandle = (input: HandleInput): ServiceHandle => {
-  const { host, app, service, builder, observed: c } = input
-  const label = `${app}/${service}`
-  const wait = (kind: "wait-healthy" | "wait-completed"): Ready => {
+class Handle implements ServiceHandle {
+  readonly host: string
+  readonly app: string
+  readonly service: string
+  readonly changed: boolean
+  private readonly input: HandleInput
+
+  constructor(input: HandleInput) {
+    this.input = input
+    this.host = input.host
+    this.app = input.app
+    this.service = input.service
+    this.changed = input.last !== undefined
+  }
+
+  private wait(kind: "wait-healthy" | "wait-completed"): Ready {
+    const { host, app, service, builder, last } = this.input
     const id = `${host}/${app}/${service}:${kind}`
     if (!builder.has(id)) {
       builder.add({
@@ -58,50 +71,55 @@ export const makeHandle = (input: HandleInput): ServiceHandle => {
         app,
         service,
         reason: kind === "wait-healthy" ? "dependents wait for it to be healthy" : "dependents wait for it to complete",
-        waitsFor: input.last === undefined ? [] : [input.last],
-        container: { name: input.container },
-        timeoutMs: input.timeoutMs
+        waitsFor: last === undefined ? [] : [last],
+        container: { name: this.input.container },
+        timeoutMs: this.input.timeoutMs
       })
     }
     return after(id)
   }
-  const block = (): Ready | undefined =>
-    input.blockedReason === undefined ? undefined : blocked(`${label} ${input.blockedReason}`)
-  const started = (): Ready => {
-    if (input.last !== undefined) return after(input.last)
-    const b = block()
-    if (b !== undefined) return b
-    if (c === undefined) return blocked(`${label} has no container`)
-    if (c.state === "running" || (c.state === "exited" && c.exitCode === 0 && input.oneShot)) return now
-    return blocked(`${label} is ${c.state}`)
+
+  private block(): Ready | undefined {
+    const reason = this.input.blockedReason
+    return reason === undefined ? undefined : blocked(`${this.app}/${this.service} ${reason}`)
   }
-  const healthy = (): Ready => {
-    if (input.last !== undefined) return input.gated ? after(input.last) : wait("wait-healthy")
-    const b = block()
+
+  started(): Ready {
+    const { last, observed: c, oneShot } = this.input
+    if (last !== undefined) return after(last)
+    const b = this.block()
     if (b !== undefined) return b
-    if (c === undefined) return blocked(`${label} has no container`)
-    if (c.state !== "running") return blocked(`${label} is ${c.state}`)
+    if (c === undefined) return blocked(`${this.app}/${this.service} has no container`)
+    if (c.state === "running" || (c.state === "exited" && c.exitCode === 0 && oneShot)) return now
+    return blocked(`${this.app}/${this.service} is ${c.state}`)
+  }
+
+  healthy(): Ready {
+    const { last, observed: c, gated } = this.input
+    if (last !== undefined) return gated ? after(last) : this.wait("wait-healthy")
+    const b = this.block()
+    if (b !== undefined) return b
+    if (c === undefined) return blocked(`${this.app}/${this.service} has no container`)
+    if (c.state !== "running") return blocked(`${this.app}/${this.service} is ${c.state}`)
     if (c.health === "healthy" || c.health === "none") return now
-    if (c.health === "starting") return wait("wait-healthy")
-    return blocked(`${label} is unhealthy`)
+    if (c.health === "starting") return this.wait("wait-healthy")
+    return blocked(`${this.app}/${this.service} is unhealthy`)
   }
-  const completed = (): Ready => {
-    if (input.last !== undefined) return wait("wait-completed")
-    const b = block()
+
+  completed(): Ready {
+    const { last, observed: c } = this.input
+    if (last !== undefined) return this.wait("wait-completed")
+    const b = this.block()
     if (b !== undefined) return b
-    if (c === undefined) return blocked(`${label} has no container`)
+    if (c === undefined) return blocked(`${this.app}/${this.service} has no container`)
     if (c.state === "exited" && c.exitCode === 0) return now
-    if (c.state === "running") return wait("wait-completed")
-    return blocked(`${label} is ${c.state}${c.exitCode === undefined ? "" : ` (${c.exitCode})`}`)
+    if (c.state === "running") return this.wait("wait-completed")
+    return blocked(`${this.app}/${this.service} is ${c.state}${c.exitCode === undefined ? "" : ` (${c.exitCode})`}`)
   }
-  return {
-    host,
-    app,
-    service,
-    changed: input.last !== undefined,
-    started,
-    healthy,
-    completed,
-    ready: () => (input.oneShot ? completed() : healthy())
+
+  ready(): Ready {
+    return this.input.oneShot ? this.completed() : this.healthy()
   }
 }
+
+export const makeHandle = (input: HandleInput): ServiceHandle => new Handle(input)
