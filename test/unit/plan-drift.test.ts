@@ -146,6 +146,33 @@ describe("rule 2: drift by canonical hash", () => {
   })
 })
 
+describe("rule 2: the hash of a given spec never changes under a hash version", () => {
+  it("golden: this spec hashes to the same value as when hash version 1 shipped", () => {
+    // If this fails, containers deployed by an earlier moor would all be recreated: keep the old
+    // algorithm under its version and bump HASH_VERSION instead of changing version 1.
+    const a = app(
+      "shop",
+      {
+        web: svc("moor-fixture/app:1", {
+          command: ["sh", "-c", "exec httpd"],
+          environment: { B: "2", A: "1" },
+          ports: [{ target: 8080, published: 18080, hostIp: "127.0.0.1" }],
+          mounts: [{ type: "volume", source: "data", target: "/data", readOnly: true }],
+          labels: { team: "shop" },
+          healthcheck: { test: ["CMD", "true"], intervalMs: 1000 },
+          restart: "always",
+          init: true,
+          configDigests: { "web.env": "sha256:abc" }
+        })
+      },
+      { version: "3", volumes: { data: {} } }
+    )
+    expect(HASH_VERSION).toBe("1")
+    expect(specHashOf(a, "web")).toBe("98d68a4d9b4ad58b72b692146bfce785")
+    expect(prepareApp(a, policy(), defaultHashAlgorithms).specHash).toBe("8e6b00b22423456557ea98acac8cd107")
+  })
+})
+
 describe("rule 2: health-gated replacement", () => {
   const images = ["moor-fixture/app:1", "moor-fixture/app:2"]
   const steps = (d1: ReturnType<typeof desired>, d2: ReturnType<typeof desired>) => {
