@@ -70,13 +70,23 @@ export interface DockerShape {
   readonly observe: (host: string, scope: string) => Effect.Effect<ObservedHost>
   readonly ping: (host: string) => Effect.Effect<void, DockerError>
   readonly pull: (host: string, image: string) => Effect.Effect<void, DockerError>
+  /** A network of that name already there: `conflict`. */
   readonly createNetwork: (host: string, spec: NetworkSpec) => Effect.Effect<void, DockerError>
+  /** Missing: `not-found`; still used by a running container: `conflict`. */
   readonly removeNetwork: (host: string, name: string) => Effect.Effect<void, DockerError>
+  /** Like the engine, creating a volume that exists succeeds and leaves it (and its labels) as it is. */
   readonly createVolume: (host: string, spec: VolumeSpec) => Effect.Effect<void, DockerError>
+  /** Missing: `not-found`; referenced by any container, even stopped: `conflict`. */
   readonly removeVolume: (host: string, name: string) => Effect.Effect<void, DockerError>
-  /** Creates and connects the container to all its networks; returns its id. */
+  /**
+   * Creates and connects the container to all its networks; returns its id. A missing network is
+   * only reported by `startContainer` (404, `not-found`), as the engine does; a name in use: `conflict`.
+   */
   readonly createContainer: (host: string, config: ContainerConfig) => Effect.Effect<string, DockerError>
-  /** `ref` is a container id or name. Starting a running container succeeds. */
+  /**
+   * `ref` is a container id or name. Starting a running container succeeds. A host port already
+   * published by another container fails like the engine ("port is already allocated", 500: `transient`).
+   */
   readonly startContainer: (host: string, ref: string) => Effect.Effect<void, DockerError>
   /** Stopping a stopped container succeeds. */
   readonly stopContainer: (host: string, ref: string, timeoutMs?: number) => Effect.Effect<void, DockerError>
@@ -89,7 +99,11 @@ export interface DockerShape {
   readonly exec: (
     host: string,
     ref: string,
-    options: { readonly cmd: ReadonlyArray<string>; readonly env: Readonly<Record<string, string>>; readonly timeoutMs: number }
+    options: {
+      readonly cmd: ReadonlyArray<string>
+      readonly env: Readonly<Record<string, string>>
+      readonly timeoutMs: number
+    }
   ) => Effect.Effect<ExecResult, DockerError>
   readonly logs: (
     host: string,

@@ -1,0 +1,260 @@
+/**
+ * The `Docker` service on real engines, through dockerode. One `Connection` per host name; every
+ * call is bounded in time (connect 3 s, operations 60 s, pulls 15 min) and its failure translated
+ * once (translate-error.ts).
+ */
+import { Effect, Layer, Result, type Stream } from "effect"
+import type { KnownHost, ObservedContainer, ObservedHost } from "../../core/model/observed.ts"
+import type { ContainerConfig } from "../../core/model/plan.ts"
+import { normalizeImage } from "../../core/names.ts"
+import { Docker, DockerError, type DockerShape, type EngineEvent, type NetworkSpec, type VolumeSpec } from "./Docker.ts"
+import { type Connection, OPERATION_TIMEOUT_MS, PULL_TIMEOUT_MS, call, connect } from "./connection.ts"
+import { createBody } from "./create-body.ts"
+import { type EngineConfig, engineFromEnv } from "./endpoint.ts"
+import { execIn, followEvents, followLogs, followPull } from "./live-streams.ts"
+import {
+  arr,
+  containerFromInspect,
+  containerFromList,
+  imageFromList,
+  needsInspect,
+  networkFromList,
+  rec,
+  str,
+  volumeFromList
+} from "./parse-engine.ts"
+import { type CallContext, type EngineCall, engineError } from "./translate-error.ts"
+
+const enc = encodeURIComponent
+
+const configError = (host: string, message: string) =>
+  new DockerError({ host, op: "configure", kind: "rejected", message })
+
+/** `moor-fixture/app:1` -> fromImage + tag; a digest reference is passed whole. */
+export const pullQuery = (image: string): Record<string, string> => {
+  const ref = normalizeImage(image)
+  if (ref.includes("@")) return { fromImage: ref }
+  const colon = ref.lastIndexOf(":")
+  return { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) }
+}
+
+export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Effect<DockerShape, DockerError> =>
+  Effect.gen(function* () {
+    if (engines.length === 0) return yield* configError("", "no engines configured: give at least one host")
+    const conns = new Map<string, Connection>()
+    for (const engine of engines) {
+      if (engine.name.trim() === "") return yield* configError(engine.name, "an engine has an empty host name")
+      if (conns.has(engine.name)) return yield* configError(engine.name, `host "${engine.name}" is declared twice`)
+      const conn = connect(engine)
+      if (Result.isFailure(conn)) return yield* configError(engine.name, conn.failure)
+      conns.set(engine.name, conn.success)
+    }
+    const hosts = engines.map((e) => e.name)
+
+    const use = (host: string, op: EngineCall, target?: string) => {
+      const conn = conns.get(host)
+      const ctx: CallContext = { host, op, target, endpoint: conn?.endpoint }
+      return conn === undefined
+        ? Effect.fail(
+            engineError(ctx, "rejected", `host "${host}" is not configured (configured: ${hosts.join(", ")})`)
+          )
+        : Effect.succeed({ conn, ctx })
+    }
+
+    const inspectRaw = (host: string, ref: string) =>
+      Effect.flatMap(use(host, "container.inspect", ref), ({ conn, ctx }) =>
+        call(conn, ctx, { method: "GET", path: `/containers/${enc(ref)}/json` })
+      )
+
+    const inspectContainer = Effect.fn("Docker.inspectContainer")(function* (host: string, ref: string) {
+      const raw = yield* inspectRaw(host, ref).pipe(
+        Effect.catchIf(
+          (e) => e.kind === "not-found",
+          () => Effect.succeed(undefined)
+        )
+      )
+      return raw === undefined ? undefined : containerFromInspect(raw)
+    })
+
+    const observeKnown = (host: string, scope: string): Effect.Effect<KnownHost, DockerError> =>
+      Effect.gen(function* () {
+        const list = (op: EngineCall, path: string, query?: Record<string, unknown>) =>
+          Effect.flatMap(use(host, op), ({ conn, ctx }) => call(conn, ctx, { method: "GET", path, query }))
+        const [containers, volumes, networks, images] = yield* Effect.all(
+          [
+            list("containers.list", "/containers/json", { all: true, filters: { label: [`moor.scope=${scope}`] } }),
+            list("volumes.list", "/volumes"),
+            list("networks.list", "/networks"),
+            list("images.list", "/images/json")
+          ],
+          { concurrency: "unbounded" }
+        )
+        const listed = arr(containers).map(containerFromList)
+        const observed = yield* Effect.forEach(
+          listed,
+          (c): Effect.Effect<ReadonlyArray<ObservedContainer>> =>
+            needsInspect(c)
+              ? inspectRaw(host, c.id).pipe(
+                  Effect.map((raw) => [containerFromInspect(raw)]),
+                  // Gone since the list: it is not there any more. Any other failure: the list's view.
+                  Effect.catch((e) => Effect.succeed(e.kind === "not-found" ? [] : [c]))
+                )
+              : Effect.succeed([c]),
+          { concurrency: 4 }
+        )
+        return {
+          _tag: "Known" as const,
+          host,
+          containers: observed.flat(),
+          volumes: arr(rec(volumes).Volumes).map(volumeFromList),
+          networks: arr(networks).map(networkFromList),
+          images: arr(images).map(imageFromList)
+        }
+      })
+
+    const observe = Effect.fn("Docker.observe")(function* (host: string, scope: string) {
+      const result = yield* Effect.result(observeKnown(host, scope))
+      const observed: ObservedHost = Result.isSuccess(result)
+        ? result.success
+        : { _tag: "Unreachable", host, reason: result.failure.message }
+      return observed
+    })
+
+    const simple = (host: string, op: EngineCall, target: string | undefined, options: Parameters<typeof call>[2]) =>
+      Effect.flatMap(use(host, op, target), ({ conn, ctx }) => call(conn, ctx, options))
+
+    const removeContainer = Effect.fn("Docker.removeContainer")(function* (host: string, ref: string) {
+      yield* simple(host, "container.remove", ref, {
+        method: "DELETE",
+        path: `/containers/${enc(ref)}`,
+        query: { force: true },
+        alsoOk: [404]
+      })
+    })
+
+    const createContainer = Effect.fn("Docker.createContainer")(function* (host: string, config: ContainerConfig) {
+      const { body, connect: more } = createBody(config)
+      const created = yield* simple(host, "container.create", config.name, {
+        method: "POST",
+        path: "/containers/create",
+        query: { name: config.name },
+        body
+      })
+      const id = str(rec(created).Id)
+      if (id === undefined) {
+        const { ctx } = yield* use(host, "container.create", config.name)
+        return yield* engineError(ctx, "transient", "the engine answered without a container id")
+      }
+      for (const n of more) {
+        yield* simple(host, "network.connect", n.network, {
+          method: "POST",
+          path: `/networks/${enc(n.network)}/connect`,
+          body: { Container: id, EndpointConfig: n.endpoint }
+        }).pipe(
+          // A container on only some of its networks is not what was asked for: take it away again.
+          Effect.tapError(() => Effect.ignore(removeContainer(host, id)))
+        )
+      }
+      return id
+    })
+
+    const stopContainer = Effect.fn("Docker.stopContainer")(function* (host: string, ref: string, timeoutMs?: number) {
+      const seconds = timeoutMs === undefined ? undefined : Math.max(0, Math.ceil(timeoutMs / 1000))
+      yield* simple(host, "container.stop", ref, {
+        method: "POST",
+        path: `/containers/${enc(ref)}/stop`,
+        query: seconds === undefined ? {} : { t: seconds },
+        alsoOk: [304],
+        // The engine answers once the container is down: the grace period, then a kill.
+        timeoutMs: (seconds ?? 300) * 1000 + OPERATION_TIMEOUT_MS
+      })
+    })
+
+    const shape: DockerShape = {
+      hosts,
+      observe,
+      ping: Effect.fn("Docker.ping")(function* (host: string) {
+        yield* simple(host, "ping", undefined, { method: "GET", path: "/_ping" })
+      }),
+      pull: Effect.fn("Docker.pull")(function* (host: string, image: string) {
+        const { conn, ctx } = yield* use(host, "image.pull", image)
+        yield* followPull(conn, ctx, pullQuery(image)).pipe(
+          Effect.timeoutOrElse({
+            duration: PULL_TIMEOUT_MS,
+            orElse: () =>
+              Effect.fail(engineError(ctx, "timeout", `not done within ${PULL_TIMEOUT_MS / 60_000} minutes`))
+          })
+        )
+      }),
+      createNetwork: Effect.fn("Docker.createNetwork")(function* (host: string, spec: NetworkSpec) {
+        yield* simple(host, "network.create", spec.name, {
+          method: "POST",
+          path: "/networks/create",
+          body: {
+            Name: spec.name,
+            // API 1.41 creates a second network of the same name unless asked not to.
+            CheckDuplicate: true,
+            ...(spec.driver === undefined ? {} : { Driver: spec.driver }),
+            ...(spec.internal === undefined ? {} : { Internal: spec.internal }),
+            Labels: spec.labels
+          }
+        })
+      }),
+      removeNetwork: Effect.fn("Docker.removeNetwork")(function* (host: string, name: string) {
+        yield* simple(host, "network.remove", name, { method: "DELETE", path: `/networks/${enc(name)}` })
+      }),
+      createVolume: Effect.fn("Docker.createVolume")(function* (host: string, spec: VolumeSpec) {
+        yield* simple(host, "volume.create", spec.name, {
+          method: "POST",
+          path: "/volumes/create",
+          body: {
+            Name: spec.name,
+            ...(spec.driver === undefined ? {} : { Driver: spec.driver }),
+            ...(spec.driverOpts === undefined ? {} : { DriverOpts: spec.driverOpts }),
+            Labels: spec.labels
+          }
+        })
+      }),
+      removeVolume: Effect.fn("Docker.removeVolume")(function* (host: string, name: string) {
+        yield* simple(host, "volume.remove", name, { method: "DELETE", path: `/volumes/${enc(name)}` })
+      }),
+      createContainer,
+      startContainer: Effect.fn("Docker.startContainer")(function* (host: string, ref: string) {
+        yield* simple(host, "container.start", ref, {
+          method: "POST",
+          path: `/containers/${enc(ref)}/start`,
+          alsoOk: [304]
+        })
+      }),
+      stopContainer,
+      removeContainer,
+      renameContainer: Effect.fn("Docker.renameContainer")(function* (host: string, ref: string, to: string) {
+        yield* simple(host, "container.rename", ref, {
+          method: "POST",
+          path: `/containers/${enc(ref)}/rename`,
+          query: { name: to }
+        })
+      }),
+      inspectContainer,
+      exec: Effect.fn("Docker.exec")(function* (host, ref, options) {
+        const { conn, ctx } = yield* use(host, "exec.create", ref)
+        return yield* execIn(conn, ctx, options)
+      }),
+      logs: (host, ref, options): Stream.Stream<string, DockerError> =>
+        followLogs(use(host, "container.logs", ref), options),
+      events: (host, scope): Stream.Stream<EngineEvent, DockerError> => followEvents(use(host, "events", scope), scope)
+    }
+    return shape
+  })
+
+export const DockerLive = {
+  make: makeDockerLive,
+  /** The engines moor talks to, by host name. A malformed endpoint or unreadable TLS file fails the layer. */
+  layer: (engines: ReadonlyArray<EngineConfig>): Layer.Layer<Docker, DockerError> =>
+    Layer.effect(Docker, makeDockerLive(engines)),
+  /** One host, `local`, reached like the docker CLI would (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH). */
+  layerFromEnv: Layer.effect(
+    Docker,
+    Effect.suspend(() => makeDockerLive([engineFromEnv("local", process.env)]))
+  )
+}

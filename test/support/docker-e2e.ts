@@ -1,0 +1,104 @@
+/**
+ * Helpers for tests against the real engine: a unique scope per test file, a raw dockerode client
+ * to look behind the adapter, clean-up by label, a free host port, the fixture images check.
+ */
+import { spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { createServer } from "node:net"
+import Dockerode from "dockerode"
+import type { ContainerConfig } from "../../core/model/plan.ts"
+
+export const SOCKET = "/var/run/docker.sock"
+export const raw = new Dockerode({ socketPath: SOCKET })
+
+export const newScope = (): string => `test-${randomBytes(4).toString("hex")}`
+
+/** Removes every container, network and volume carrying `moor.scope=<scope>`. */
+export const cleanupScope = async (scope: string): Promise<void> => {
+  const label = [`moor.scope=${scope}`]
+  const containers = await raw.listContainers({ all: true, filters: { label } })
+  await Promise.all(
+    containers.map((c) =>
+      raw
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined)
+    )
+  )
+  const networks = await raw.listNetworks({ filters: { label } })
+  await Promise.all(
+    networks.map((n) =>
+      raw
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined)
+    )
+  )
+  const volumes = await raw.listVolumes({ filters: { label } })
+  await Promise.all(
+    (volumes.Volumes ?? []).map((v) =>
+      raw
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined)
+    )
+  )
+}
+
+export const FIXTURES = ["moor-fixture/app:1", "moor-fixture/app:2", "moor-fixture/crashy:1"] as const
+
+/** Fails with what to run when the fixture images are not built. */
+export const requireFixtures = async (): Promise<void> => {
+  const images = await raw.listImages()
+  const tags = new Set(images.flatMap((i) => i.RepoTags ?? []))
+  const missing = FIXTURES.filter((f) => !tags.has(f))
+  if (missing.length > 0)
+    throw new Error(`fixture images missing: ${missing.join(", ")}. Build them with: bash scripts/test-env.sh fixtures`)
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once("error", reject)
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      s.close(() => resolve(port))
+    })
+  })
+
+/** A minimal config for `image` in `scope`: no ports, mounts or networks. */
+export const baseConfig = (scope: string, name: string, image: string): ContainerConfig => ({
+  name,
+  image,
+  env: [],
+  labels: { "moor.scope": scope },
+  ports: [],
+  mounts: [],
+  networks: []
+})
+
+/**
+ * A TCP port on 127.0.0.1 that accepts no connection: a listener whose backlog is full, so the
+ * kernel drops further SYNs and a connect hangs (like a host that went away). Node cannot listen
+ * without accepting, so python3 holds the socket.
+ */
+export const startHungListener = (): Promise<{ readonly port: number; readonly stop: () => void }> =>
+  new Promise((resolve, reject) => {
+    const script = [
+      "import socket, time",
+      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+      "port = s.getsockname()[1]",
+      "fill = []",
+      "for i in range(3):",
+      "    c = socket.socket(); c.setblocking(False)",
+      "    try: c.connect(('127.0.0.1', port))",
+      "    except BlockingIOError: pass",
+      "    fill.append(c)",
+      "print(port, flush=True)",
+      "time.sleep(120)"
+    ].join("\n")
+    const child = spawn("python3", ["-c", script], { stdio: ["ignore", "pipe", "inherit"] })
+    child.once("error", (e) => reject(new Error(`python3 is needed for the hung-listener test: ${e.message}`)))
+    child.stdout.once("data", (d: Buffer) => resolve({ port: Number(d.toString().trim()), stop: () => child.kill() }))
+  })
