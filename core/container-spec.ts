@@ -46,48 +46,84 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 /** The engine names of the app's networks a service attaches to, with aliases (the service name first). */
 const serviceNetworks = (app: App, serviceName: string, service: Service): ContainerConfig["networks"] => {
-  const attachments = service.networks ?? { default: {} }
-  return Object.keys(attachments)
-    .sort()
-    .map((key) => {
-      const declared = app.networks?.[key]
-      const attachment = attachments[key] ?? {}
-      const aliases = [serviceName, ...(attachment.aliases ?? []).filter((a) => a !== serviceName).sort()]
-      return {
-        name: networkName(app.name, key, declared?.name),
-        aliases,
-        ...(attachment.ipv4Address === undefined ? {} : { ipv4Address: attachment.ipv4Address })
-      }
-    })
+  const attachments = service.networks
+  if (attachments === undefined)
+    return [
+      {
+        name: networkName(app.name, "default", app.networks?.default?.name),
+        aliases: [serviceName],
+        ipv4Address: undefined
+      } as unknown as Net
+    ]
+  const keys = Object.keys(attachments)
+  if (keys.length > 1) keys.sort()
+  return keys.map((key) => {
+    const attachment = attachments[key] ?? {}
+    const extra = attachment.aliases
+    const aliases =
+      extra === undefined || extra.length === 0
+        ? [serviceName]
+        : [serviceName, ...extra.filter((a) => a !== serviceName).sort()]
+    return {
+      name: networkName(app.name, key, app.networks?.[key]?.name),
+      aliases,
+      ipv4Address: attachment.ipv4Address
+    } as unknown as Net
+  })
 }
+type Net = ContainerConfig["networks"][number]
 
-/** The container for `service` of `app`, without moor's labels. Key order is fixed so JSON is stable. */
+const EMPTY: ReadonlyArray<never> = []
+
+/**
+ * The container for `service` of `app`, without moor's labels. Every object is built with all its
+ * keys in a fixed order (absent ones `undefined`, which JSON leaves out), so its JSON is stable and
+ * cheap to make; `compactConfig` drops the `undefined` keys before the config goes into a plan.
+ */
 export const containerConfig = (app: App, serviceName: string, service: Service): ContainerConfig => {
   const env = service.environment
-  const envPairs: Array<readonly [string, string]> = []
-  if (env !== undefined) for (const key of Object.keys(env).sort()) envPairs.push([key, env[key] ?? ""])
-  const ports = (service.ports ?? [])
-    .map((p) => ({
-      target: p.target,
-      ...(p.published === undefined ? {} : { published: p.published }),
-      ...(p.hostIp === undefined || p.hostIp === "" ? {} : { hostIp: p.hostIp }),
-      protocol: p.protocol ?? ("tcp" as const)
-    }))
-    .sort((a, b) => a.target - b.target || byString(a.protocol, b.protocol) || (a.published ?? 0) - (b.published ?? 0))
-  const mounts = (service.mounts ?? [])
-    .map((m) => {
-      const source =
-        m.type === "volume" && m.source !== undefined
-          ? volumeName(app.name, m.source, app.volumes?.[m.source]?.name)
-          : m.source
-      return {
-        type: m.type,
-        ...(source === undefined ? {} : { source }),
-        target: m.target,
-        readOnly: m.readOnly ?? false
-      }
-    })
-    .sort((a, b) => byString(a.target, b.target))
+  let envPairs: ReadonlyArray<readonly [string, string]> = EMPTY
+  if (env !== undefined) {
+    const keys = Object.keys(env)
+    if (keys.length > 0) {
+      const pairs: Array<readonly [string, string]> = []
+      for (const key of keys.sort()) pairs.push([key, env[key] ?? ""])
+      envPairs = pairs
+    }
+  }
+  const ports =
+    service.ports === undefined || service.ports.length === 0
+      ? (EMPTY as ContainerConfig["ports"])
+      : service.ports
+          .map(
+            (p) =>
+              ({
+                target: p.target,
+                published: p.published,
+                hostIp: p.hostIp === "" ? undefined : p.hostIp,
+                protocol: p.protocol ?? "tcp"
+              }) as ContainerConfig["ports"][number]
+          )
+          .sort(
+            (a, b) => a.target - b.target || byString(a.protocol, b.protocol) || (a.published ?? 0) - (b.published ?? 0)
+          )
+  const mounts =
+    service.mounts === undefined || service.mounts.length === 0
+      ? (EMPTY as ContainerConfig["mounts"])
+      : service.mounts
+          .map(
+            (m) =>
+              ({
+                type: m.type,
+                source:
+                  m.type === "volume" && m.source !== undefined
+                    ? volumeName(app.name, m.source, app.volumes?.[m.source]?.name)
+                    : m.source,
+                target: m.target,
+                readOnly: m.readOnly ?? false
+              }) as ContainerConfig["mounts"][number]
+          )
+          .sort((a, b) => byString(a.target, b.target))
   const hc = service.healthcheck
   const healthcheck =
     hc === undefined
@@ -95,58 +131,71 @@ export const containerConfig = (app: App, serviceName: string, service: Service)
       : hc.disable === true
         ? { test: ["NONE"] }
         : {
-            ...(hc.test === undefined ? { test: [] } : { test: hc.test }),
-            ...(hc.intervalMs === undefined ? {} : { intervalMs: hc.intervalMs }),
-            ...(hc.timeoutMs === undefined ? {} : { timeoutMs: hc.timeoutMs }),
-            ...(hc.startPeriodMs === undefined ? {} : { startPeriodMs: hc.startPeriodMs }),
-            ...(hc.startIntervalMs === undefined ? {} : { startIntervalMs: hc.startIntervalMs }),
-            ...(hc.retries === undefined ? {} : { retries: hc.retries })
+            test: hc.test ?? [],
+            intervalMs: hc.intervalMs,
+            timeoutMs: hc.timeoutMs,
+            startPeriodMs: hc.startPeriodMs,
+            startIntervalMs: hc.startIntervalMs,
+            retries: hc.retries
           }
   const r = service.resources
   const resources =
     r === undefined || Object.keys(r).length === 0
       ? undefined
-      : {
-          ...(r.cpus === undefined ? {} : { cpus: r.cpus }),
-          ...(r.memoryBytes === undefined ? {} : { memoryBytes: r.memoryBytes }),
-          ...(r.memoryReservationBytes === undefined ? {} : { memoryReservationBytes: r.memoryReservationBytes }),
-          ...(r.pids === undefined ? {} : { pids: r.pids })
-        }
-  const labels: Record<string, string> = {}
-  if (service.labels !== undefined)
-    for (const key of Object.keys(service.labels).sort()) labels[key] = service.labels[key] ?? ""
-  const command = nonEmpty(service.command)
-  const entrypoint = nonEmpty(service.entrypoint)
-  const extraHosts = sortedUnique(service.extraHosts)
-  const capAdd = sortedUnique(service.capAdd)
-  const capDrop = sortedUnique(service.capDrop)
-  const tmpfs = sortedUnique(service.tmpfs)
-  return {
+      : { cpus: r.cpus, memoryBytes: r.memoryBytes, memoryReservationBytes: r.memoryReservationBytes, pids: r.pids }
+  let labels: Record<string, string> = {}
+  const userLabels = service.labels
+  if (userLabels !== undefined) {
+    const keys = Object.keys(userLabels)
+    if (keys.length > 1) {
+      labels = {}
+      for (const key of keys.sort()) labels[key] = userLabels[key] ?? ""
+    } else if (keys.length === 1) labels = { [keys[0]!]: userLabels[keys[0]!] ?? "" }
+  }
+  const config = {
     name: containerName(app.name, serviceName),
     image: normalizeImage(service.image),
-    ...(command === undefined ? {} : { command }),
-    ...(entrypoint === undefined ? {} : { entrypoint }),
+    command: nonEmpty(service.command),
+    entrypoint: nonEmpty(service.entrypoint),
     env: envPairs,
     labels,
     ports,
     mounts,
     networks: serviceNetworks(app, serviceName, service),
-    ...(healthcheck === undefined ? {} : { healthcheck }),
-    ...(service.restart === undefined || service.restart === "no" ? {} : { restart: service.restart }),
-    ...(service.user === undefined ? {} : { user: service.user }),
-    ...(service.workingDir === undefined ? {} : { workingDir: service.workingDir }),
-    ...(service.hostname === undefined ? {} : { hostname: service.hostname }),
-    ...(service.init === true ? { init: true } : {}),
-    ...(service.stopSignal === undefined ? {} : { stopSignal: service.stopSignal }),
-    ...(service.stopGracePeriodMs === undefined || service.stopGracePeriodMs === 10_000
-      ? {}
-      : { stopGracePeriodMs: service.stopGracePeriodMs }),
-    ...(extraHosts === undefined ? {} : { extraHosts }),
-    ...(capAdd === undefined ? {} : { capAdd }),
-    ...(capDrop === undefined ? {} : { capDrop }),
-    ...(service.readOnly === true ? { readOnly: true } : {}),
-    ...(tmpfs === undefined ? {} : { tmpfs }),
-    ...(resources === undefined ? {} : { resources })
+    healthcheck,
+    restart: service.restart === "no" ? undefined : service.restart,
+    user: service.user,
+    workingDir: service.workingDir,
+    hostname: service.hostname,
+    init: service.init === true ? true : undefined,
+    stopSignal: service.stopSignal,
+    stopGracePeriodMs: service.stopGracePeriodMs === 10_000 ? undefined : service.stopGracePeriodMs,
+    extraHosts: sortedUnique(service.extraHosts),
+    capAdd: sortedUnique(service.capAdd),
+    capDrop: sortedUnique(service.capDrop),
+    readOnly: service.readOnly === true ? true : undefined,
+    tmpfs: sortedUnique(service.tmpfs),
+    resources
+  }
+  return config as ContainerConfig
+}
+
+const dropUndefined = <A extends object>(o: A): A => {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v
+  return out as A
+}
+
+/** The config without the `undefined` keys `containerConfig` keeps for speed: what goes into a plan. */
+export const compactConfig = (c: ContainerConfig): ContainerConfig => {
+  const top = dropUndefined(c)
+  return {
+    ...top,
+    ports: c.ports.map(dropUndefined),
+    mounts: c.mounts.map(dropUndefined),
+    networks: c.networks.map(dropUndefined),
+    ...(c.healthcheck === undefined ? {} : { healthcheck: dropUndefined(c.healthcheck) }),
+    ...(c.resources === undefined ? {} : { resources: dropUndefined(c.resources) })
   }
 }
 

@@ -96,6 +96,8 @@ export const kindOfStatus = (status: number, engineMessage: string): DockerError
   // The engine answers 403 when a network still has containers attached: a conflict like any other.
   if (status === 403 && /active endpoints/i.test(engineMessage)) return "conflict"
   if (status === 408) return "timeout"
+  // Answered with 500, but no retry helps while another container holds the port.
+  if (status === 500 && /port is already allocated|address already in use/i.test(engineMessage)) return "rejected"
   if (status >= 500) return "transient"
   return "rejected"
 }

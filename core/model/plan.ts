@@ -154,6 +154,8 @@ export const RunHook = Schema.TaggedStruct("run-hook", {
   service: Schema.String,
   container: ContainerRef,
   script: Schema.String,
+  /** The script's text, run with `sh -c` inside the container. */
+  content: Schema.optionalKey(Schema.String),
   consumer: Schema.Struct({ app: Schema.String, version: Schema.String }),
   env: StringMap,
   timeoutMs: Schema.Number

@@ -6,12 +6,12 @@ import { containerName, Label, nextName, oldName } from "../names.ts"
 import type { App } from "../model/desired.ts"
 import { type Action, passiveKinds } from "../model/plan.ts"
 import type { ObservedContainer } from "../model/observed.ts"
-import { hostAppKey, hostServiceKey, type PlanContext } from "./context.ts"
+import { handleOf, hostAppKey, hostServiceKey, type PlanContext } from "./context.ts"
 import { type Decision, decide } from "./decide.ts"
 import { emitService, isMutating } from "./emit.ts"
 import type { PreparedApp, PreparedService } from "./prepare.ts"
 import { makeHandle, type Ready } from "./ready.ts"
-import { type HostView, serviceKey } from "./view.ts"
+import type { HostView } from "./view.ts"
 
 interface ServiceDecision {
   readonly prepared: PreparedService
@@ -54,33 +54,51 @@ const guardNames = (scope: string, view: HostView, canonical: string, decision: 
   }
 }
 
+const NONE: ReadonlyArray<never> = []
+const NOTHING: Decision = { do: "nothing" }
+
+/** The common case, decided without the general rules: running as specified, healthy or without a health check. */
+const isSteady = (c: ObservedContainer, specHash: string, version: string, imageId: string | undefined): boolean =>
+  c.state === "running" &&
+  (c.health === "healthy" || c.health === "none") &&
+  c.labels[Label.hash] === specHash &&
+  c.labels[Label.hashVersion] === version &&
+  (imageId === undefined || c.imageId === "" || c.imageId === imageId)
+
 const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view: HostView): HostDecisions => {
   const app = prepared.app
+  const warn = (m: string) => ctx.warnings.push(m)
   const services = prepared.services.map((ps): ServiceDecision => {
-    const canonical = containerName(app.name, ps.name)
-    const all = view.byService.get(serviceKey(app.name, ps.name)) ?? []
-    const container = all.find((c) => c.name === canonical)
+    const canonical = ps.config.name
+    const all = view.byService.get(ps.key) ?? NONE
+    const only = all.length === 1 ? all[0] : undefined
+    const container = only !== undefined && only.name === canonical ? only : all.find((c) => c.name === canonical)
+    const leftovers = only !== undefined && only === container ? NONE : all.filter((c) => c !== container)
+    if (
+      container !== undefined &&
+      leftovers.length === 0 &&
+      isSteady(container, ps.specHash, ctx.hashAlgorithms.current, view.imageIdByTag.get(ps.config.image))
+    ) {
+      return { prepared: ps, container, leftovers, decision: NOTHING }
+    }
+    const decision = decide({
+      container,
+      hashInput: ps.hashInput,
+      fields: ps.fields,
+      specHash: ps.specHash,
+      hashAlgorithms: ctx.hashAlgorithms,
+      desiredImageId: view.imageIdByTag.get(ps.config.image),
+      oneShot: ps.oneShot,
+      restarts: ctx.restarts.size === 0 ? NONE : (ctx.restarts.get(hostServiceKey(host, app.name, ps.name)) ?? NONE),
+      policy: ctx.policy,
+      now: ctx.now,
+      warn
+    })
     return {
       prepared: ps,
       container,
-      leftovers: all.filter((c) => c !== container),
-      decision: guardNames(
-        ctx.scope,
-        view,
-        canonical,
-        decide({
-          container,
-          hashInput: ps.hashInput,
-          specHash: ps.specHash,
-          hashAlgorithms: ctx.hashAlgorithms,
-          desiredImageId: view.imageIdByTag.get(ps.config.image),
-          oneShot: ps.oneShot,
-          restarts: ctx.restarts.get(hostServiceKey(host, app.name, ps.name)) ?? [],
-          policy: ctx.policy,
-          now: ctx.now,
-          warn: (m) => ctx.warnings.push(m)
-        })
-      )
+      leftovers,
+      decision: decision.do === "nothing" ? decision : guardNames(ctx.scope, view, canonical, decision)
     }
   })
   return { host, view, services }
@@ -149,7 +167,7 @@ const requirements = (
         continue
       }
       b.begin()
-      const handles = services.map((s) => ctx.handles.get(hostServiceKey(ph, req.app, s)))
+      const handles = services.map((s) => handleOf(ctx, ph, req.app, s))
       const r = collect(handles.map((h) => h?.ready() ?? { _tag: "Blocked", reason: `${req.app} is not planned` }))
       if (r.blocked !== undefined) {
         b.rollback()
@@ -162,7 +180,7 @@ const requirements = (
       const hook = req.onStart
       if (hook === undefined) continue
       const service = hook.service ?? services[0]!
-      const hookReady = ctx.handles.get(hostServiceKey(ph, req.app, service))?.ready()
+      const hookReady = handleOf(ctx, ph, req.app, service)?.ready()
       const providerChanged = handles.some((h) => h?.changed === true)
       hooks.push({
         providerChanged,
@@ -176,6 +194,7 @@ const requirements = (
           waitsFor: hookReady?._tag === "After" ? [hookReady.id] : [],
           container: { name: containerName(req.app, service) },
           script: hook.script,
+          ...(hook.content === undefined ? {} : { content: hook.content }),
           consumer: { app: app.name, version: app.version ?? "" },
           env: {
             MOOR_CONSUMER_APP: app.name,
@@ -205,28 +224,35 @@ const emitHost = (
   const b = ctx.builder
   for (const sd of hd.services) {
     const ps = sd.prepared
-    const entry: Array<string> = [...requiresWaits]
-    let blockedBy = requiresBlocked
-    b.begin()
-    if (blockedBy === undefined && isMutating(sd.decision)) {
-      for (const [dep, d] of Object.entries(ps.service.dependsOn ?? {}).sort(([a], [z]) => (a < z ? -1 : 1))) {
-        const h = ctx.handles.get(hostServiceKey(hd.host, app.name, dep))
-        if (h === undefined) continue
-        const r =
-          d.condition === "service_started"
-            ? h.started()
-            : d.condition === "service_healthy"
-              ? h.healthy()
-              : h.completed()
-        if (r._tag === "Blocked") {
-          blockedBy = `depends on ${dep}: ${r.reason}`
-          break
+    const mutating = isMutating(sd.decision)
+    let entry: ReadonlyArray<string> = NONE
+    let blockedBy = mutating ? requiresBlocked : undefined
+    if (mutating && blockedBy === undefined) {
+      const waits = [...requiresWaits]
+      const deps = ps.service.dependsOn
+      if (deps !== undefined) {
+        b.begin()
+        for (const dep of Object.keys(deps).sort()) {
+          const h = handleOf(ctx, hd.host, app.name, dep)
+          if (h === undefined) continue
+          const condition = deps[dep]!.condition
+          const r =
+            condition === "service_started"
+              ? h.started()
+              : condition === "service_healthy"
+                ? h.healthy()
+                : h.completed()
+          if (r._tag === "Blocked") {
+            blockedBy = `depends on ${dep}: ${r.reason}`
+            break
+          }
+          if (r._tag === "After") waits.push(r.id)
         }
-        if (r._tag === "After") entry.push(r.id)
+        if (blockedBy !== undefined) b.rollback()
+        else b.commit()
       }
+      entry = waits.length > 1 ? [...new Set(waits)] : waits
     }
-    if (blockedBy !== undefined) b.rollback()
-    else b.commit()
     const handle = emitService({
       ctx,
       host: hd.host,
@@ -236,7 +262,7 @@ const emitHost = (
       decision: sd.decision,
       container: sd.container,
       leftovers: sd.leftovers,
-      entryWaits: blockedBy === undefined ? [...new Set(entry)] : [],
+      entryWaits: blockedBy === undefined ? entry : NONE,
       blockedBy
     })
     ctx.handles.set(hostServiceKey(hd.host, app.name, ps.name), handle)
@@ -275,15 +301,33 @@ export const planApp = (ctx: PlanContext, prepared: PreparedApp): void => {
     for (const hd of ready) emitHost(ctx, prepared, hd, [], req.blocked)
     return
   }
-  b.commit()
   // Hooks run when the consumer really starts something (dependencies may still turn a change into
   // a skip), or when the provider was replaced: learn which by emitting once and rolling back.
-  const mark = b.actions.length
-  b.begin()
-  for (const hd of ready) emitHost(ctx, prepared, hd, req.waits, undefined)
-  const consumerChanges = b.actions.slice(mark).some((a) => a.app === app.name && !passiveKinds.has(a._tag))
-  b.rollback()
+  let consumerChanges = false
+  if (
+    (req.hooks.length > 0 || req.waits.length > 0) &&
+    ready.some((hd) => hd.services.some((s) => isMutating(s.decision)))
+  ) {
+    const mark = b.actions.length
+    b.begin()
+    for (const hd of ready) emitHost(ctx, prepared, hd, req.waits, undefined)
+    consumerChanges = b.actions.slice(mark).some((a) => a.app === app.name && !passiveKinds.has(a._tag))
+    b.rollback()
+  }
   const hooks = req.hooks.filter((h) => consumerChanges || h.providerChanged)
+  if (!consumerChanges && hooks.length === 0) {
+    // Nothing of the consumer starts: it waits for nothing, so the waits on its providers go too.
+    b.rollback()
+    for (const hd of ready) {
+      if (hd.services.every((s) => s.decision.do === "nothing" && s.leftovers.length === 0)) {
+        // Nothing to emit here: readiness is made only if a consumer asks for it.
+        ctx.appOnHost.set(hostAppKey(hd.host, app.name), { specHash: prepared.specHash })
+        ctx.quiet.set(hostAppKey(hd.host, app.name), () => emitHost(ctx, prepared, hd, [], undefined))
+      } else emitHost(ctx, prepared, hd, [], undefined)
+    }
+    return
+  }
+  b.commit()
   for (const h of hooks) {
     b.add(consumerChanges ? h.action : { ...h.action, reason: `${h.action.reason} (${h.action.app} was replaced)` })
   }

@@ -21,6 +21,10 @@ export const defaultHostOf = (desired: DesiredState): string =>
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
+/** The hosts each app (valid or not) is placed on. */
+export const placementOf = (desired: DesiredState): ReadonlyMap<string, ReadonlyArray<string>> =>
+  analyzeApps(desired).placement
+
 export const analyzeApps = (input: DesiredState): AppAnalysis => {
   // Never rely on the caller's order: every decision below goes by name.
   const desired: DesiredState = {

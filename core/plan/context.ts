@@ -28,8 +28,10 @@ export interface PlanContext {
   readonly unknown: ReadonlyMap<string, string>
   /** `host/app/service` -> restarts moor made. */
   readonly restarts: ReadonlyMap<string, ReadonlyArray<RestartRecord>>
-  /** `host/app/service` -> readiness. */
+  /** `host/app/service` -> readiness (see `handleOf`: quiet apps get theirs on demand). */
   readonly handles: Map<string, ServiceHandle>
+  /** `host/app` -> a host's app where nothing changes: its handles are made only when asked for. */
+  readonly quiet: Map<string, () => void>
   /** `host/app` -> outcome. */
   readonly appOnHost: Map<string, AppOnHost>
   readonly warnings: Array<string>
@@ -37,3 +39,15 @@ export interface PlanContext {
 
 export const hostAppKey = (host: string, app: string): string => `${host}/${app}`
 export const hostServiceKey = (host: string, app: string, service: string): string => `${host}/${app}/${service}`
+
+/** The readiness of a service on a host, making it first for an app that had nothing to do there. */
+export const handleOf = (ctx: PlanContext, host: string, app: string, service: string): ServiceHandle | undefined => {
+  const key = hostServiceKey(host, app, service)
+  const known = ctx.handles.get(key)
+  if (known !== undefined) return known
+  const make = ctx.quiet.get(hostAppKey(host, app))
+  if (make === undefined) return undefined
+  ctx.quiet.delete(hostAppKey(host, app))
+  make()
+  return ctx.handles.get(key)
+}

@@ -34,6 +34,8 @@ export type Decision =
 export interface DecideInput {
   readonly container: ObservedContainer | undefined
   readonly hashInput: HashInput
+  /** The desired per-field digests (lazily computed; only needed to describe a change). */
+  readonly fields: () => Record<string, string>
   readonly specHash: string
   readonly hashAlgorithms: HashAlgorithms
   /** The image id the desired tag points to on this host, when the image is present. */

@@ -1,5 +1,4 @@
 /** Turns one service's decision into actions on one host, and returns its readiness handle. */
-import { fieldDigests, moorLabels } from "../container-spec.ts"
 import { containerName, Label, nextName, oldName } from "../names.ts"
 import type { App } from "../model/desired.ts"
 import type { ObservedContainer } from "../model/observed.ts"
@@ -161,6 +160,22 @@ const replacementSteps = (
 export const emitService = (input: EmitInput): ServiceHandle => {
   const { ctx, host, app, prepared: ps, decision, container } = input
   const b = ctx.builder
+  if (decision.do === "nothing" && input.leftovers.length === 0) {
+    // The quiet path: nothing to emit, only readiness for dependents.
+    return makeHandle({
+      host,
+      app: app.name,
+      service: ps.name,
+      container: ps.config.name,
+      oneShot: ps.oneShot,
+      timeoutMs: ps.timeoutMs,
+      last: undefined,
+      gated: false,
+      blockedReason: undefined,
+      observed: container,
+      builder: b
+    })
+  }
   const id = (suffix: string) => `${host}/${app.name}/${ps.name}:${suffix}`
   const canonical = containerName(app.name, ps.name)
   const base = { host, app: app.name, service: ps.name }
@@ -204,13 +219,7 @@ export const emitService = (input: EmitInput): ServiceHandle => {
     return handle(undefined, false, `is not started (${input.blockedBy})`)
   }
 
-  const labelled = (): ContainerConfig => ({
-    ...ps.config,
-    labels: {
-      ...ps.config.labels,
-      ...moorLabels(ctx.scope, app.name, ps.name, ps.specHash, fieldDigests(ps.hashInput))
-    }
-  })
+  const labelled = (): ContainerConfig => ps.labelled(ctx.scope)
   const entry = [...input.entryWaits, ...leftoverIds]
   switch (decision.do) {
     case "create": {

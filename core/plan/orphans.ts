@@ -6,7 +6,7 @@
 import { Label } from "../names.ts"
 import type { App } from "../model/desired.ts"
 import type { ObservedContainer } from "../model/observed.ts"
-import { hostServiceKey, type PlanContext } from "./context.ts"
+import { handleOf, type PlanContext } from "./context.ts"
 import type { HostView } from "./view.ts"
 
 /** Engine names of the networks and volumes desired apps declare on a host. */
@@ -33,7 +33,7 @@ const movedTo = (
   let ready = 0
   for (const host of hosts) {
     if (host === fromHost) continue
-    const readies = Object.keys(app.services).map((s) => ctx.handles.get(hostServiceKey(host, app.name, s))?.ready())
+    const readies = Object.keys(app.services).map((s) => handleOf(ctx, host, app.name, s)?.ready())
     const bad = readies.find((r) => r === undefined || r._tag === "Blocked")
     if (bad !== undefined) {
       reasons.push(`on host ${host}: ${bad?._tag === "Blocked" ? bad.reason : "not planned"}`)

@@ -2,9 +2,9 @@
  * plan(desired, observed, policy) -> Plan. Pure, total (never throws), deterministic.
  */
 import { defaultHashAlgorithms, type HashAlgorithms } from "../container-spec.ts"
-import { containerName, Label } from "../names.ts"
+import { Label } from "../names.ts"
 import type { DesiredState } from "../model/desired.ts"
-import type { Observed, RestartRecord } from "../model/observed.ts"
+import type { Observed, ObservedContainer, RestartRecord } from "../model/observed.ts"
 import { type Action, type AppSummary, type HostSummary, passiveKinds, type Plan } from "../model/plan.ts"
 import type { Policy } from "../model/policy.ts"
 import { planApp } from "./app.ts"
@@ -13,12 +13,21 @@ import { ActionBuilder } from "./builder.ts"
 import { hostAppKey, hostServiceKey, type PlanContext } from "./context.ts"
 import { planOrphans } from "./orphans.ts"
 import { type PreparedApp, prepareApp } from "./prepare.ts"
-import { aggregateState, describeContainer, serviceCondition } from "./state.ts"
+import { aggregateState, describeContainer, type ServiceCondition, serviceCondition } from "./state.ts"
 import { type HostView, makeHostView } from "./view.ts"
 
 export interface PlanOptions {
   /** The spec hash algorithms this moor knows (tests inject older versions). */
   readonly hashAlgorithms?: HashAlgorithms
+}
+
+const findCanonical = (
+  list: ReadonlyArray<ObservedContainer> | undefined,
+  name: string
+): ObservedContainer | undefined => {
+  if (list === undefined) return undefined
+  for (const c of list) if (c.name === name) return c
+  return undefined
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -50,6 +59,7 @@ const planUnsafe = (desired: DesiredState, observed: Observed, policy: Policy, o
     unknown,
     restarts,
     handles: new Map(),
+    quiet: new Map(),
     appOnHost: new Map(),
     warnings: []
   }
@@ -123,42 +133,32 @@ const summarize = (
       const p = prepared.get(app)
       push(host, app, () => {
         const skipped = outcome?.skipped ?? leftAlone.get(app)
-        const services =
-          view === undefined
-            ? []
-            : p !== undefined
-              ? p.services.map((s) => {
-                  const c = view.byService.get(`${app}/${s.name}`)?.find((x) => x.name === containerName(app, s.name))
-                  return {
-                    service: s.name,
-                    state: describeContainer(c, s.oneShot),
-                    ...(c ? { container: c.name } : {}),
-                    cond: serviceCondition(c, s.oneShot)
-                  }
-                })
-              : view.containers
-                  .filter((c) => c.labels[Label.app] === app)
-                  .map((c) => ({
-                    service: c.labels[Label.service]!,
-                    state: describeContainer(c, false),
-                    container: c.name,
-                    cond: serviceCondition(c, false)
-                  }))
+        const services: Array<AppSummary["services"][number]> = []
+        const conditions: Array<ServiceCondition> = []
+        if (view !== undefined && p !== undefined) {
+          for (const s of p.services) {
+            const c = findCanonical(view.byService.get(s.key), s.config.name)
+            conditions.push(serviceCondition(c, s.oneShot))
+            services.push(
+              c === undefined
+                ? { service: s.name, state: "missing" }
+                : { service: s.name, state: describeContainer(c, s.oneShot), container: c.name }
+            )
+          }
+        } else if (view !== undefined) {
+          for (const c of view.containers) {
+            if (c.labels[Label.app] !== app) continue
+            conditions.push(serviceCondition(c, false))
+            services.push({ service: c.labels[Label.service]!, state: describeContainer(c, false), container: c.name })
+          }
+        }
         const state =
           view === undefined
             ? "unknown"
             : outcome?.exhausted === true
               ? "failed"
-              : aggregateState(
-                  services.map((s) => s.cond),
-                  p !== undefined || leftAlone.has(app)
-                )
-        return {
-          state,
-          specHash: p?.specHash ?? "",
-          ...(skipped === undefined ? {} : { skipped }),
-          services: services.map(({ cond: _c, ...s }) => s)
-        }
+              : aggregateState(conditions, p !== undefined || leftAlone.has(app))
+        return { state, specHash: p?.specHash ?? "", ...(skipped === undefined ? {} : { skipped }), services }
       })
     }
   }

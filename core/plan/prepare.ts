@@ -1,5 +1,12 @@
 /** Per app, once for all its hosts: each service's container config, spec hash, order and kind. */
-import { containerConfig, type HashAlgorithms, type HashInput } from "../container-spec.ts"
+import {
+  compactConfig,
+  containerConfig,
+  fieldDigests,
+  type HashAlgorithms,
+  type HashInput,
+  moorLabels
+} from "../container-spec.ts"
 import { hash128 } from "../hash.ts"
 import type { App, Service } from "../model/desired.ts"
 import type { ContainerConfig } from "../model/plan.ts"
@@ -7,6 +14,8 @@ import type { Policy } from "../model/policy.ts"
 
 export interface PreparedService {
   readonly name: string
+  /** `app/service`, the key of the host views. */
+  readonly key: string
   readonly service: Service
   readonly config: ContainerConfig
   readonly hashInput: HashInput
@@ -14,6 +23,10 @@ export interface PreparedService {
   /** A job that runs to completion (`restart: "no"`, or awaited with service_completed_successfully). */
   readonly oneShot: boolean
   readonly timeoutMs: number
+  /** Per-field digests of the spec (computed once, when first needed). */
+  readonly fields: () => Record<string, string>
+  /** The config a create puts in the plan: without undefined keys, with moor's labels (kept per scope). */
+  readonly labelled: (scope: string) => ContainerConfig
 }
 
 export interface PreparedApp {
@@ -22,6 +35,14 @@ export interface PreparedApp {
   readonly services: ReadonlyArray<PreparedService>
   readonly byName: ReadonlyMap<string, PreparedService>
   readonly specHash: string
+}
+
+const once = <A>(f: () => A): (() => A) => {
+  let value: A | undefined
+  return () => {
+    if (value === undefined) value = f()
+    return value
+  }
 }
 
 const servicesInOrder = (app: App): Array<string> => {
@@ -38,7 +59,31 @@ const servicesInOrder = (app: App): Array<string> => {
   return out
 }
 
+/**
+ * Preparing is the costly part of planning (a config and a hash per service), and a desired state is
+ * planned many times over (each round of a pass, each tick of a watch loop while the spec is
+ * unchanged): the result is kept per app object. Invisible from outside: same inputs, same result.
+ */
+const memo = new WeakMap<
+  App,
+  { readonly policy: Policy; readonly hashAlgorithms: HashAlgorithms; readonly prepared: PreparedApp }
+>()
+
 export const prepareApp = (app: App, policy: Policy, hashAlgorithms: HashAlgorithms): PreparedApp => {
+  const hit = memo.get(app)
+  if (
+    hit !== undefined &&
+    hit.hashAlgorithms === hashAlgorithms &&
+    hit.policy.healthTimeoutMs === policy.healthTimeoutMs
+  ) {
+    return hit.prepared
+  }
+  const prepared = prepareUncached(app, policy, hashAlgorithms)
+  memo.set(app, { policy, hashAlgorithms, prepared })
+  return prepared
+}
+
+const prepareUncached = (app: App, policy: Policy, hashAlgorithms: HashAlgorithms): PreparedApp => {
   const awaited = new Set<string>()
   for (const s of Object.values(app.services)) {
     for (const [dep, d] of Object.entries(s.dependsOn ?? {}))
@@ -49,14 +94,32 @@ export const prepareApp = (app: App, policy: Policy, hashAlgorithms: HashAlgorit
     const service = app.services[name]!
     const config = containerConfig(app, name, service)
     const hashInput: HashInput = { config, configDigests: service.configDigests ?? {} }
+    const specHash = algorithm(hashInput)
+    const fields = once(() => fieldDigests(hashInput))
+    let labelledFor: { readonly scope: string; readonly config: ContainerConfig } | undefined
     return {
       name,
+      key: `${app.name}/${name}`,
       service,
       config,
       hashInput,
-      specHash: algorithm(hashInput),
+      specHash,
       oneShot: service.restart === "no" || awaited.has(name),
-      timeoutMs: service.healthTimeoutMs ?? policy.healthTimeoutMs
+      timeoutMs: service.healthTimeoutMs ?? policy.healthTimeoutMs,
+      fields,
+      labelled: (scope: string) => {
+        if (labelledFor?.scope !== scope) {
+          const compact = compactConfig(config)
+          labelledFor = {
+            scope,
+            config: {
+              ...compact,
+              labels: { ...compact.labels, ...moorLabels(scope, app.name, name, specHash, fields()) }
+            }
+          }
+        }
+        return labelledFor.config
+      }
     }
   })
   const specHash = hash128(

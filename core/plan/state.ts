@@ -30,10 +30,15 @@ export const describeContainer = (c: ObservedContainer | undefined, oneShot: boo
  * not desired with nothing left.
  */
 export const aggregateState = (conditions: ReadonlyArray<ServiceCondition>, desired: boolean): AppState => {
-  const count = (k: ServiceCondition) => conditions.filter((c) => c === k).length
-  const ok = count("ok")
-  const failing = count("failing")
-  if (conditions.length === 0 || count("missing") === conditions.length) return desired ? "pending" : "torn_down"
+  let ok = 0
+  let failing = 0
+  let missing = 0
+  for (const c of conditions) {
+    if (c === "ok") ok++
+    else if (c === "failing") failing++
+    else if (c === "missing") missing++
+  }
+  if (conditions.length === 0 || missing === conditions.length) return desired ? "pending" : "torn_down"
   if (ok === conditions.length) return "running"
   if (failing === 0) return "pending"
   return ok > 0 ? "degraded" : "failed"

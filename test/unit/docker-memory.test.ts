@@ -317,7 +317,7 @@ describe("DockerMemory: what the engine refuses", () => {
 
         yield* docker.createContainer("local", { ...web, name: "shop-web-2" })
         const taken = yield* failure(docker.startContainer("local", "shop-web-2"))
-        expect(taken).toMatchObject({ kind: "transient", status: 500 })
+        expect(taken).toMatchObject({ kind: "rejected", status: 500 })
         expect(taken.message).toContain("Bind for 0.0.0.0:8080 failed: port is already allocated")
         expect(yield* docker.inspectContainer("local", "shop-web-2")).toMatchObject({ state: "created", exitCode: 128 })
         yield* docker.stopContainer("local", "shop-web-1")

@@ -1,0 +1,121 @@
+/** `moor apply [SPEC]`: converge the hosts, printing each action as it completes; non-zero when an app failed. */
+import { Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { formatProblem } from "../../adapters/spec/SpecLoader.ts"
+import { describe } from "../../core/describe.ts"
+import { encodePlan } from "../../core/decode.ts"
+import { formatDuration } from "../../core/plan/format.ts"
+import type { PassResult } from "../pass/pass.ts"
+import { reconcilePass } from "../pass/pass.ts"
+import { newHolderId, newPassId } from "../pass/ids.ts"
+import { globalFlags, policyFlags, specArg } from "./commands.ts"
+import { loadSpec, policyFrom, servicesFor } from "./context.ts"
+import { reportFailures } from "./errors.ts"
+import { bold, dim, green, print, printErr, red, resultLine, yellow } from "./output.ts"
+
+export const appsTable = (pass: PassResult): string => {
+  const apps = pass.finalPlan.apps
+  if (apps.length === 0) return ""
+  const w = Math.max(...apps.map((a) => `${a.host}/${a.app}`.length))
+  return apps
+    .map((a) => {
+      const state =
+        a.state === "running"
+          ? green(a.state)
+          : a.state === "failed" || a.state === "unknown"
+            ? red(a.state)
+            : yellow(a.state)
+      return `  ${`${a.host}/${a.app}`.padEnd(w)}  ${state}${a.skipped === undefined ? "" : dim(`  (${a.skipped.split("\n")[0]})`)}`
+    })
+    .join("\n")
+}
+
+export const passFailed = (pass: PassResult): boolean => pass.runs.some((r) => r.status !== "succeeded")
+
+export const applyCommand = Command.make(
+  "apply",
+  {
+    spec: specArg,
+    ...globalFlags,
+    ...policyFlags,
+    dryRun: Flag.Boolean("dry-run").pipe(
+      Flag.withDescription("print what would be done, change nothing"),
+      Flag.withDefault(false)
+    ),
+    once: Flag.Boolean("once").pipe(
+      Flag.withDescription("one pass, then exit (the form for cron jobs; apply always runs once)"),
+      Flag.withDefault(true)
+    ),
+    rounds: Flag.Int("rounds").pipe(
+      Flag.withDescription("at most this many observe-plan-apply rounds"),
+      Flag.withDefault(5)
+    )
+  },
+  (flags) =>
+    reportFailures(
+      Effect.gen(function* () {
+        const loaded = yield* loadSpec(flags.spec, flags)
+        for (const p of loaded.spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
+        const t0 = yield* Effect.clockWith((c) => c.currentTimeMillis)
+        const pass = yield* reconcilePass({
+          id: yield* newPassId,
+          trigger: "cli",
+          desired: loaded.desired,
+          policy: policyFrom(flags),
+          hosts: loaded.hosts,
+          dryRun: flags.dryRun,
+          maxRounds: flags.rounds,
+          settleMs: 60_000,
+          holder: yield* newHolderId,
+          lease: { ttlMs: 120_000, waitMs: 30_000 },
+          onPlan: (plan, round) =>
+            Effect.sync(() => {
+              if (flags.quiet || flags.json) return
+              print(round === 1 ? describe(plan) : dim(`round ${round}: ${plan.actions.length} actions`))
+            }),
+          execute: {
+            onResult: (r) =>
+              Effect.sync(() => {
+                if (!flags.quiet && !flags.json) print(resultLine(r))
+              })
+          }
+        }).pipe(Effect.provide(servicesFor(loaded)))
+        const took = (yield* Effect.clockWith((c) => c.currentTimeMillis)) - t0
+        if (flags.json) {
+          print(
+            JSON.stringify(
+              {
+                id: pass.id,
+                runs: pass.runs,
+                rounds: pass.rounds,
+                plan: encodePlan(pass.firstPlan),
+                results: pass.results.map((r) => ({
+                  id: r.action.id,
+                  outcome: r.outcome,
+                  error: r.error,
+                  durationMs: r.durationMs
+                })),
+                apps: pass.finalPlan.apps
+              },
+              null,
+              2
+            )
+          )
+        } else if (flags.dryRun) {
+          print(describe(pass.finalPlan))
+          print(dim("dry run: nothing was changed"))
+        } else {
+          const done = pass.results.filter((r) => r.outcome === "done").length
+          const failed = pass.results.filter((r) => r.outcome === "failed").length
+          const skipped = pass.results.filter((r) => r.outcome === "skipped").length
+          if (pass.results.length === 0 && !flags.quiet) print(describe(pass.finalPlan))
+          print(`\n${bold("apps:")}\n${appsTable(pass)}`)
+          for (const w of pass.finalPlan.warnings) printErr(`${yellow("warning:")} ${w}`)
+          print(
+            `\n${failed > 0 ? red("Apply finished with failures") : green("Apply complete")}: ${done} done, ${failed} failed, ${skipped} skipped in ${formatDuration(took)} (${pass.rounds} round${pass.rounds === 1 ? "" : "s"}; run ${pass.runs.map((r) => r.id).join(", ")})`
+          )
+        }
+        if (loaded.spec.problems.length > 0 || passFailed(pass)) process.exitCode = 1
+      })
+    )
+).pipe(Command.withDescription("bring the hosts to the spec: create, start, replace and remove what the plan says"))

@@ -1,0 +1,45 @@
+/** The flags and arguments the commands share. */
+import { Argument, Flag } from "effect/cli"
+
+export const specArg = Argument.String("spec").pipe(
+  Argument.withDescription(
+    "the spec: a directory with one folder per app, or one Compose file (default: MOOR_SPEC or .)"
+  ),
+  Argument.withDefault(process.env.MOOR_SPEC ?? ".")
+)
+
+export const globalFlags = {
+  scope: Flag.String("scope").pipe(
+    Flag.withDescription("the owner label moor puts on everything it creates (default: the spec's)"),
+    Flag.optional
+  ),
+  dockerHost: Flag.String("docker-host").pipe(
+    Flag.withDescription(
+      "the engine of the default host: unix:///path, tcp://host:port or ssh://user@host (default: DOCKER_HOST)"
+    ),
+    Flag.optional
+  ),
+  repo: Flag.String("repo").pipe(
+    Flag.withDescription(
+      "where runs and states are kept: sqlite:PATH, postgres://..., memory (default: MOOR_REPO or sqlite:<spec>/.moor/state.db)"
+    ),
+    Flag.optional
+  ),
+  json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON instead of text"), Flag.withDefault(false)),
+  quiet: Flag.Boolean("quiet").pipe(
+    Flag.withAlias("q"),
+    Flag.withDescription("print only errors and the summary"),
+    Flag.withDefault(false)
+  )
+}
+
+export const policyFlags = {
+  prune: Flag.Boolean("prune").pipe(
+    Flag.withDescription("remove moor's containers whose app or service left the spec (--no-prune keeps them)"),
+    Flag.withDefault(true)
+  ),
+  pull: Flag.Literals("pull", ["missing", "always"]).pipe(
+    Flag.withDescription("pull images only when missing, or before every create"),
+    Flag.withDefault("missing" as const)
+  )
+}

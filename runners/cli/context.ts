@@ -1,0 +1,64 @@
+/**
+ * What every command shares: the global flags, the spec loaded and decoded, and the layers built
+ * from it (the spec says which engines exist; MOOR_REPO and MOOR_BUS say where records and events go).
+ */
+import { Effect, Layer, Option, Result } from "effect"
+import { Bus } from "../../adapters/bus/Bus.ts"
+import type { EngineConfig } from "../../adapters/docker/endpoint.ts"
+import { DockerLive } from "../../adapters/docker/live.ts"
+import { defaultRepoUrl, Repo } from "../../adapters/repo/Repo.ts"
+import { type LoadedSpec, SpecLoader, toDesiredState } from "../../adapters/spec/SpecLoader.ts"
+import type { DesiredState } from "../../core/model/desired.ts"
+import { makePolicy, type Policy } from "../../core/model/policy.ts"
+import { defaultHostOf } from "../../core/plan/apps.ts"
+import { CliFailure } from "./errors.ts"
+
+export interface GlobalFlags {
+  readonly scope: Option.Option<string>
+  readonly dockerHost: Option.Option<string>
+  readonly repo: Option.Option<string>
+  readonly json: boolean
+  readonly quiet: boolean
+}
+
+export interface PolicyFlags {
+  readonly prune: boolean
+  readonly pull: "missing" | "always"
+}
+
+export interface Loaded {
+  readonly spec: LoadedSpec
+  readonly desired: DesiredState
+  readonly hosts: ReadonlyArray<string>
+  readonly engines: ReadonlyArray<EngineConfig>
+  readonly repoUrl: string
+}
+
+/** Loads and decodes the spec; a spec that cannot be used at all is a `SpecError` or `CliFailure`. */
+export const loadSpec = Effect.fn("loadSpec")(function* (path: string, flags: GlobalFlags) {
+  const loader = yield* SpecLoader
+  const raw = yield* loader.load(path)
+  const scope = Option.getOrElse(flags.scope, () => raw.scope)
+  const spec: LoadedSpec = { ...raw, scope, input: { ...raw.input, scope } }
+  const decoded = toDesiredState(spec)
+  if (Result.isFailure(decoded)) {
+    return yield* new CliFailure({
+      message: `the spec at ${path} is not valid:\n${decoded.failure.message}`,
+      exitCode: 1
+    })
+  }
+  const desired = decoded.success
+  const defaultHost = defaultHostOf(desired)
+  const engines: Array<EngineConfig> = spec.engines.map((e) =>
+    Option.isSome(flags.dockerHost) && e.name === defaultHost ? { name: e.name, endpoint: flags.dockerHost.value } : e
+  )
+  const repoUrl = Option.getOrElse(flags.repo, () => process.env.MOOR_REPO ?? defaultRepoUrl(spec.root))
+  return { spec, desired, hosts: desired.hosts.map((h) => h.name), engines, repoUrl } satisfies Loaded
+})
+
+/** The services a command needs once the spec is known. */
+export const servicesFor = (loaded: Loaded) =>
+  Layer.mergeAll(DockerLive.layer(loaded.engines), Repo.layerFromUrl(loaded.repoUrl), Bus.layerFromEnv)
+
+export const policyFrom = (flags: PolicyFlags, overrides: Partial<Policy> = {}): Policy =>
+  makePolicy({ prune: flags.prune, pull: flags.pull, ...overrides })

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+/** moor's command line: plan, apply, status, down, logs, runs. */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { Command } from "effect/cli"
+import { SpecLoader } from "../../adapters/spec/SpecLoader.ts"
+import { applyCommand } from "./apply-command.ts"
+import { downCommand } from "./down-command.ts"
+import { logsCommand } from "./logs-command.ts"
+import { planCommand } from "./plan-command.ts"
+import { runsCommand } from "./runs-command.ts"
+import { statusCommand } from "./status-command.ts"
+
+export const moor = Command.make("moor").pipe(
+  Command.withDescription("keeps Docker hosts in the state declared in Compose files kept in git"),
+  Command.withSubcommands([planCommand, applyCommand, statusCommand, downCommand, logsCommand, runsCommand])
+)
+
+const program = Command.run(moor, { version: "0.1.0" }).pipe(
+  Effect.provide(Layer.mergeAll(NodeServices.layer, SpecLoader.layer))
+)
+
+NodeRuntime.runMain(program)

@@ -1,0 +1,47 @@
+/** `moor plan [SPEC]`: the plan for people (or --json); --detailed-exitcode: 0 nothing to do, 2 changes, 1 error. */
+import { Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { formatProblem } from "../../adapters/spec/SpecLoader.ts"
+import { describe, hasChanges } from "../../core/describe.ts"
+import { encodePlan } from "../../core/decode.ts"
+import { reconcilePass } from "../pass/pass.ts"
+import { newHolderId, newPassId } from "../pass/ids.ts"
+import { globalFlags, policyFlags, specArg } from "./commands.ts"
+import { loadSpec, policyFrom, servicesFor } from "./context.ts"
+import { reportFailures } from "./errors.ts"
+import { print, printErr, yellow } from "./output.ts"
+
+export const planCommand = Command.make(
+  "plan",
+  {
+    spec: specArg,
+    ...globalFlags,
+    ...policyFlags,
+    detailedExitcode: Flag.Boolean("detailed-exitcode").pipe(
+      Flag.withDescription("exit 0 when there is nothing to do, 2 when there are changes, 1 on error"),
+      Flag.withDefault(false)
+    )
+  },
+  (flags) =>
+    reportFailures(
+      Effect.gen(function* () {
+        const loaded = yield* loadSpec(flags.spec, flags)
+        for (const p of loaded.spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
+        const pass = yield* reconcilePass({
+          id: yield* newPassId,
+          trigger: "cli",
+          desired: loaded.desired,
+          policy: policyFrom(flags),
+          hosts: loaded.hosts,
+          dryRun: true,
+          holder: yield* newHolderId,
+          lease: { ttlMs: 60_000, waitMs: 0 }
+        }).pipe(Effect.provide(servicesFor(loaded)))
+        const plan = pass.finalPlan
+        print(flags.json ? JSON.stringify(encodePlan(plan), null, 2) : describe(plan))
+        const errors = loaded.spec.problems.length > 0 || plan.hosts.some((h) => h.status === "unknown")
+        if (errors) process.exitCode = 1
+        else if (flags.detailedExitcode && hasChanges(plan)) process.exitCode = 2
+      })
+    )
+).pipe(Command.withDescription("show what moor would change, and why, without changing anything"))

@@ -1,0 +1,99 @@
+/** `moor runs` lists recent runs; `moor runs show ID` shows one run's actions and errors. */
+import { Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { Repo, type RunRecord } from "../../adapters/repo/Repo.ts"
+import { formatDuration } from "../../core/plan/format.ts"
+import { globalFlags } from "./commands.ts"
+import { loadSpec, servicesFor } from "./context.ts"
+import { CliFailure, reportFailures } from "./errors.ts"
+import { dim, green, print, red, yellow } from "./output.ts"
+
+const specFlag = Flag.String("spec").pipe(
+  Flag.withDescription("the spec (default: MOOR_SPEC or .)"),
+  Flag.withDefault(process.env.MOOR_SPEC ?? ".")
+)
+const colour = (s: string) => (s === "succeeded" ? green(s) : s === "running" || s === "pending" ? yellow(s) : red(s))
+const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19)
+
+const withRepo = <A, E>(
+  flags: Parameters<typeof loadSpec>[1] & { readonly spec: string },
+  body: Effect.Effect<A, E, Repo>
+) =>
+  Effect.gen(function* () {
+    const loaded = yield* loadSpec(flags.spec, flags)
+    return yield* body.pipe(Effect.provide(servicesFor(loaded)))
+  })
+
+const line = (r: RunRecord) =>
+  `${r.id}  ${colour(r.status.padEnd(9))}  ${r.trigger.padEnd(7)}  ${when(r.startedAt)}  ${r.finishedAt === undefined ? "" : formatDuration(r.finishedAt - r.startedAt)}`
+
+const show = Command.make(
+  "show",
+  {
+    id: Argument.String("id").pipe(Argument.withDescription("a run id (or a pass id)")),
+    spec: specFlag,
+    ...globalFlags
+  },
+  (flags) =>
+    reportFailures(
+      withRepo(
+        flags,
+        Effect.gen(function* () {
+          const repo = yield* Repo
+          const direct = yield* repo.getRun(flags.id)
+          const details =
+            direct !== undefined
+              ? [direct]
+              : yield* Effect.forEach(
+                  (yield* repo.listRuns({ limit: 10_000 })).filter((r) => r.id.startsWith(`${flags.id}-`)),
+                  (r) => repo.getRun(r.id)
+                )
+          const found = details.filter((d) => d !== undefined)
+          if (found.length === 0)
+            return yield* new CliFailure({ message: `no run ${flags.id} in the repo (see moor runs)`, exitCode: 1 })
+          if (flags.json) return print(JSON.stringify(found, null, 2))
+          for (const d of found) {
+            print(`${line(d.run)}  host ${d.run.host}`)
+            if (d.run.planSummary !== undefined) print(dim(`  plan: ${d.run.planSummary}`))
+            if (d.run.error !== undefined) print(red(`  ${d.run.error.split("\n").join("\n  ")}`))
+            for (const a of d.actions) {
+              const mark = a.outcome === "done" ? green("ok  ") : a.outcome === "failed" ? red("FAIL") : yellow("skip")
+              print(
+                `  ${mark} ${a.kind} ${a.app}${a.service === undefined ? "" : `/${a.service}`} ${dim(`(${a.reason}) ${formatDuration(a.durationMs)}`)}`
+              )
+              if (a.error !== undefined) print(`       ${a.outcome === "failed" ? red(a.error) : dim(a.error)}`)
+            }
+          }
+        })
+      )
+    )
+).pipe(Command.withDescription("one run: its plan summary, actions and errors"))
+
+export const runsCommand = Command.make(
+  "runs",
+  {
+    spec: specFlag,
+    ...globalFlags,
+    limit: Flag.Int("limit").pipe(Flag.withDescription("how many"), Flag.withDefault(20)),
+    host: Flag.String("host").pipe(Flag.optional)
+  },
+  (flags) =>
+    reportFailures(
+      withRepo(
+        flags,
+        Effect.gen(function* () {
+          const repo = yield* Repo
+          const loadedScope = Option.getOrUndefined(flags.scope)
+          const runs = yield* repo.listRuns({
+            limit: flags.limit,
+            ...(loadedScope === undefined ? {} : { scope: loadedScope }),
+            ...(Option.isSome(flags.host) ? { host: flags.host.value } : {})
+          })
+          if (flags.json) return print(JSON.stringify(runs, null, 2))
+          if (runs.length === 0) return print("no runs yet")
+          for (const r of runs)
+            print(`${line(r)}  ${r.host}${r.error === undefined ? "" : dim(`  ${r.error.split("\n")[0]}`)}`)
+        })
+      )
+    )
+).pipe(Command.withDescription("recent runs, newest first"), Command.withSubcommands([show]))

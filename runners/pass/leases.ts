@@ -1,0 +1,81 @@
+/**
+ * One pass per (scope, host) at a time, across processes and machines: the pass takes each host's
+ * lease, waits a bounded time for a held one, and keeps them renewed while it runs. A host whose
+ * lease stays held is left alone in this pass.
+ */
+import { Duration, Effect, Schedule } from "effect"
+import { Repo } from "../../adapters/repo/Repo.ts"
+
+export interface LeaseOptions {
+  readonly ttlMs: number
+  /** How long to wait for a held lease before leaving the host alone (0: do not wait). */
+  readonly waitMs: number
+}
+
+export interface Leases {
+  readonly held: ReadonlyArray<string>
+  /** Hosts left alone, with why. */
+  readonly busy: ReadonlyMap<string, string>
+  /** Runs of a dead holder that were marked abandoned when its expired lease was taken over. */
+  readonly abandoned: ReadonlyArray<string>
+}
+
+const POLL_MS = 500
+
+export const acquireLeases = Effect.fn("acquireLeases")(function* (
+  scope: string,
+  hosts: ReadonlyArray<string>,
+  holder: string,
+  options: LeaseOptions
+) {
+  const repo = yield* Repo
+  const held: Array<string> = []
+  const busy = new Map<string, string>()
+  const abandoned: Array<string> = []
+  yield* Effect.forEach(
+    hosts,
+    (host) =>
+      Effect.gen(function* () {
+        const deadline = (yield* Effect.clockWith((c) => c.currentTimeMillis)) + options.waitMs
+        for (;;) {
+          const r = yield* repo.acquireLease(scope, host, holder, options.ttlMs)
+          if (r._tag === "Acquired") {
+            held.push(host)
+            abandoned.push(...r.abandonedRuns)
+            return
+          }
+          const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+          if (now >= deadline) {
+            busy.set(
+              host,
+              `another moor (${r.heldBy}) is reconciling host ${host}; its lease expires in ${Math.max(0, Math.ceil((r.expiresAt - now) / 1000))}s`
+            )
+            return
+          }
+          yield* Effect.sleep(Duration.millis(Math.min(POLL_MS, deadline - now)))
+        }
+      }),
+    { concurrency: "unbounded", discard: true }
+  )
+  return { held: held.sort(), busy, abandoned } satisfies Leases
+})
+
+/** Keeps the leases renewed (every third of the TTL) for as long as the returned scope lives. */
+export const keepLeases = (scope: string, hosts: ReadonlyArray<string>, holder: string, ttlMs: number) =>
+  Effect.gen(function* () {
+    const repo = yield* Repo
+    yield* Effect.forEach(hosts, (host) => repo.renewLease(scope, host, holder, ttlMs), { discard: true }).pipe(
+      Effect.catch((e) => Effect.logWarning(`could not renew a lease: ${e.message}`)),
+      Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1000, Math.floor(ttlMs / 3))))),
+      Effect.delay(Duration.millis(Math.max(1000, Math.floor(ttlMs / 3)))),
+      Effect.forkScoped
+    )
+  })
+
+export const releaseLeases = (scope: string, hosts: ReadonlyArray<string>, holder: string) =>
+  Effect.gen(function* () {
+    const repo = yield* Repo
+    yield* Effect.forEach(hosts, (host) => repo.releaseLease(scope, host, holder).pipe(Effect.ignore), {
+      discard: true
+    })
+  })

@@ -1,0 +1,39 @@
+/** Observing the hosts of a pass: in parallel, with the instant and the restart history. */
+import { Effect } from "effect"
+import { Docker } from "../../adapters/docker/Docker.ts"
+import { Repo } from "../../adapters/repo/Repo.ts"
+import type { Observed, ObservedHost, RestartRecord } from "../../core/model/observed.ts"
+
+export const observeHosts = Effect.fn("observeHosts")(function* (
+  scope: string,
+  hosts: ReadonlyArray<string>,
+  /** Hosts not to touch in this pass (lease held elsewhere), with why: seen as unknown. */
+  busy: ReadonlyMap<string, string>,
+  restartWindowMs: number
+) {
+  const docker = yield* Docker
+  const repo = yield* Repo
+  const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+  const observed: Array<ObservedHost> = yield* Effect.forEach(
+    hosts,
+    (host): Effect.Effect<ObservedHost> => {
+      const why = busy.get(host)
+      return why === undefined
+        ? docker.observe(host, scope)
+        : Effect.succeed({ _tag: "Unreachable", host, reason: why })
+    },
+    { concurrency: 8 }
+  )
+  const restarts: Array<RestartRecord> = []
+  for (const h of observed) {
+    if (h._tag !== "Known") continue
+    const rows = yield* repo
+      .recentRestarts(scope, h.host, now - restartWindowMs)
+      .pipe(
+        Effect.catch((e) => Effect.as(Effect.logWarning(`restart history of ${h.host} unavailable: ${e.message}`), []))
+      )
+    for (const r of rows)
+      restarts.push({ host: r.host, app: r.app, service: r.service, at: r.at, specHash: r.specHash })
+  }
+  return { now, hosts: observed, restarts } satisfies Observed
+})

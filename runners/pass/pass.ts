@@ -1,0 +1,307 @@
+/**
+ * One reconcile pass: take the hosts' leases, then observe, plan and apply, again while the plan
+ * still has changes and the last round made progress (health and hooks change what comes next),
+ * up to a bounded number of rounds. Every host gets a run record; restarts moor made feed the
+ * restart budget; app states are synced three ways; transitions are published. The repo is the
+ * source of truth: a repo or bus that fails is logged, never a reason to leave a host half done.
+ */
+import { Duration, Effect } from "effect"
+import { Bus } from "../../adapters/bus/Bus.ts"
+import { eventTime, type RunStatus } from "../../adapters/bus/events.ts"
+import type { Docker } from "../../adapters/docker/Docker.ts"
+import { Repo } from "../../adapters/repo/Repo.ts"
+import type { RunTrigger } from "../../adapters/repo/records.ts"
+import { hasChanges } from "../../core/describe.ts"
+import type { DesiredState } from "../../core/model/desired.ts"
+import { type Action, type Plan, passiveKinds } from "../../core/model/plan.ts"
+import type { Policy } from "../../core/model/policy.ts"
+import { placementOf } from "../../core/plan/apps.ts"
+import { plan as makePlan } from "../../core/plan/plan.ts"
+import { selectApps } from "../../core/select.ts"
+import { type ExecuteOptions, execute } from "../execute/executor.ts"
+import type { ActionResult } from "../execute/result.ts"
+import { acquireLeases, keepLeases, type LeaseOptions, releaseLeases } from "./leases.ts"
+import { observeHosts } from "./observe.ts"
+import { runIdOf } from "./ids.ts"
+
+export interface PassInput {
+  readonly id: string
+  readonly trigger: RunTrigger
+  readonly desired: DesiredState
+  readonly policy: Policy
+  /** Every host the spec declares. */
+  readonly hosts: ReadonlyArray<string>
+  /** Only these apps (and what they depend on). */
+  readonly apps?: ReadonlyArray<string> | undefined
+  /** Plan only: observe and plan once, change nothing, record nothing. */
+  readonly dryRun?: boolean | undefined
+  readonly maxRounds?: number | undefined
+  readonly holder: string
+  readonly lease: LeaseOptions
+  readonly execute?: Omit<ExecuteOptions, "scope"> | undefined
+  /** After changes, how long to keep looking while containers are still starting (default 0). */
+  readonly settleMs?: number | undefined
+  /** Called with each round's plan before it is applied. */
+  readonly onPlan?: ((plan: Plan, round: number) => Effect.Effect<void>) | undefined
+}
+
+export interface HostRun {
+  readonly id: string
+  readonly host: string
+  readonly status: RunStatus
+  readonly error?: string
+}
+
+export interface PassResult {
+  readonly id: string
+  readonly runs: ReadonlyArray<HostRun>
+  readonly rounds: number
+  /** The first round's plan: what the pass set out to do. */
+  readonly firstPlan: Plan
+  /** The plan of the last observation: what is left, and the app states. */
+  readonly finalPlan: Plan
+  readonly results: ReadonlyArray<ActionResult>
+}
+
+const summaryOf = (plan: Plan, results: ReadonlyArray<ActionResult>) => ({
+  actions: plan.actions.length,
+  done: results.filter((r) => r.outcome === "done").length,
+  failed: results.filter((r) => r.outcome === "failed").length,
+  skipped: results.filter((r) => r.outcome === "skipped").length
+})
+
+/** How a host's run ended: failed when nothing could be done, partial when some of it failed. */
+const statusOf = (
+  host: string,
+  finalPlan: Plan,
+  results: ReadonlyArray<ActionResult>
+): { status: RunStatus; error?: string } => {
+  const hostSummary = finalPlan.hosts.find((h) => h.host === host)
+  if (hostSummary?.status === "unknown")
+    return { status: "failed", error: `host ${host} is unknown: ${hostSummary.reason ?? "no answer"}` }
+  const mine = results.filter((r) => r.action.host === host)
+  const failed = mine.filter((r) => r.outcome === "failed")
+  const apps = finalPlan.apps.filter((a) => a.host === host)
+  const bad = apps.filter((a) => a.state === "failed" || a.skipped !== undefined)
+  const problems = [
+    ...failed.map((r) => `${r.action.id}: ${r.error ?? "failed"}`),
+    ...bad.map((a) => `app ${a.app}: ${a.skipped ?? a.state}`)
+  ]
+  if (problems.length === 0) return { status: "succeeded" }
+  const anyDone = mine.some((r) => r.outcome === "done") || apps.some((a) => a.state === "running")
+  return { status: anyDone ? "partial" : "failed", error: problems.join("\n") }
+}
+
+const SETTLE_POLL_MS = 500
+
+/** Some app is only waiting for a container whose health check has not passed yet. */
+const stillStarting = (plan: Plan): boolean =>
+  plan.apps.some((a) => a.state === "pending" && a.services.some((s) => s.state === "running starting"))
+
+const serviceOf = (a: Action): string | undefined => ("service" in a ? a.service : undefined)
+
+const logRepo = (what: string) => (e: { readonly message: string }) => Effect.logWarning(`repo: ${what}: ${e.message}`)
+
+export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassInput) {
+  const repo = yield* Repo
+  const bus = yield* Bus
+  const scope = input.desired.scope
+  const dryRun = input.dryRun === true
+  const now = () => Effect.clockWith((c) => c.currentTimeMillis)
+
+  const leases = dryRun
+    ? { held: [...input.hosts], busy: new Map<string, string>(), abandoned: [] as ReadonlyArray<string> }
+    : yield* acquireLeases(scope, input.hosts, input.holder, input.lease)
+  for (const id of leases.abandoned)
+    yield* Effect.logWarning(`run ${id} was abandoned by a runner that died; its lease was taken over`)
+
+  const body = Effect.gen(function* () {
+    if (!dryRun) yield* keepLeases(scope, leases.held, input.holder, input.lease.ttlMs)
+    const runs = new Map<string, RunStatus>()
+    const publishRun = (
+      host: string,
+      previous: RunStatus | null,
+      status: RunStatus,
+      extra: { summary?: ReturnType<typeof summaryOf>; error?: string } = {}
+    ) =>
+      Effect.gen(function* () {
+        yield* bus.publish({
+          type: "run.lifecycle",
+          scope,
+          runId: runIdOf(input.id, host),
+          host,
+          trigger: input.trigger,
+          previous,
+          status,
+          at: yield* eventTime,
+          ...(extra.summary === undefined ? {} : { summary: extra.summary }),
+          ...(extra.error === undefined ? {} : { error: extra.error })
+        })
+      })
+    if (!dryRun) {
+      const startedAt = yield* now()
+      for (const host of leases.held) {
+        yield* repo
+          .createRun({
+            id: runIdOf(input.id, host),
+            trigger: input.trigger,
+            scope,
+            host,
+            holder: input.holder,
+            startedAt
+          })
+          .pipe(
+            Effect.tap(() => Effect.sync(() => runs.set(host, "pending"))),
+            Effect.catch(logRepo("create run"))
+          )
+        if (runs.has(host)) yield* publishRun(host, null, "pending")
+      }
+    }
+
+    const planOf = (observed: Parameters<typeof makePlan>[1]) => {
+      const full = makePlan(input.desired, observed, input.policy)
+      return input.apps === undefined ? full : selectApps(full, input.apps)
+    }
+    const results: Array<ActionResult> = []
+    const maxRounds = input.maxRounds ?? 5
+    let firstPlan: Plan | undefined
+    let round = 0
+    let progress = true
+    let current: Plan
+    let settleUntil: number | undefined
+    for (;;) {
+      const observed = yield* observeHosts(scope, input.hosts, leases.busy, input.policy.restartWindowMs)
+      current = planOf(observed)
+      if (firstPlan === undefined) {
+        firstPlan = current
+        if (!dryRun) {
+          for (const host of leases.held) {
+            if (runs.get(host) !== "pending") continue
+            const summary = JSON.stringify(summaryOf(current, []))
+            yield* repo.setRunStatus(runIdOf(input.id, host), { status: "running", planSummary: summary }).pipe(
+              Effect.tap(() => Effect.sync(() => runs.set(host, "running"))),
+              Effect.catch(logRepo("start run"))
+            )
+            if (runs.get(host) === "running")
+              yield* publishRun(host, "pending", "running", { summary: summaryOf(current, []) })
+          }
+        }
+      }
+      if (dryRun) break
+      if (!hasChanges(current)) {
+        // Containers this pass started may still be starting: look again, briefly, so the states it
+        // reports are the ones they settle in (and a container that fails meanwhile is seen).
+        const at = yield* now()
+        if (round > 0 && settleUntil === undefined) settleUntil = at + (input.settleMs ?? 0)
+        if (settleUntil !== undefined && at < settleUntil && stillStarting(current)) {
+          yield* Effect.sleep(Duration.millis(SETTLE_POLL_MS))
+          continue
+        }
+        break
+      }
+      if (!progress || round >= maxRounds) break
+      round++
+      if (input.onPlan !== undefined) yield* input.onPlan(current, round)
+      const roundResults = yield* execute(current, { ...input.execute, scope })
+      results.push(...roundResults)
+      progress = roundResults.some((r) => r.outcome === "done" && !passiveKinds.has(r.action._tag))
+      for (const r of roundResults) {
+        const service = serviceOf(r.action)
+        if (r.outcome === "done" && r.action.restartOf !== undefined && service !== undefined) {
+          yield* repo
+            .recordRestart({
+              scope,
+              host: r.action.host,
+              app: r.action.app,
+              service,
+              at: r.startedAt,
+              specHash: r.action.restartOf
+            })
+            .pipe(Effect.catch(logRepo("record restart")))
+        }
+      }
+      for (const host of leases.held) {
+        if (!runs.has(host)) continue
+        const rows = roundResults
+          .filter((r) => r.action.host === host)
+          .map((r) => ({
+            actionId: `${round}:${r.action.id}`,
+            kind: r.action._tag,
+            host,
+            app: r.action.app,
+            service: serviceOf(r.action),
+            reason: r.action.reason,
+            outcome: r.outcome,
+            error: r.error,
+            startedAt: r.startedAt,
+            finishedAt: r.startedAt + r.durationMs
+          }))
+        if (rows.length > 0)
+          yield* repo.recordActions(runIdOf(input.id, host), rows).pipe(Effect.catch(logRepo("record actions")))
+      }
+    }
+    const finalPlan = current
+    const first = firstPlan ?? finalPlan
+
+    const hostRuns: Array<HostRun> = []
+    const placement = placementOf(input.desired)
+    if (!dryRun) {
+      const at = yield* now()
+      for (const host of leases.held) {
+        const observedHost = finalPlan.hosts.find((h) => h.host === host)
+        const transitions = yield* repo
+          .syncAppStates(
+            scope,
+            host,
+            {
+              specApps: [...placement].filter(([, hosts]) => hosts.includes(host)).map(([app]) => app),
+              observed:
+                observedHost?.status === "unknown" ? "unreachable" : finalPlan.apps.filter((a) => a.host === host)
+            },
+            at
+          )
+          .pipe(Effect.catch((e) => Effect.as(logRepo("sync app states")(e), [])))
+        for (const t of transitions) {
+          const summary = finalPlan.apps.find((a) => a.host === host && a.app === t.app)
+          yield* bus.publish({
+            type: "app.state",
+            scope,
+            host,
+            app: t.app,
+            previous: t.from ?? null,
+            current: t.to ?? null,
+            specHash: summary?.specHash ?? "",
+            runId: runIdOf(input.id, host),
+            at: yield* eventTime
+          })
+        }
+        const outcome = statusOf(host, finalPlan, results)
+        const previous = runs.get(host)
+        if (previous !== undefined) {
+          yield* repo
+            .setRunStatus(runIdOf(input.id, host), {
+              status: outcome.status,
+              at,
+              ...(outcome.error === undefined ? {} : { error: outcome.error })
+            })
+            .pipe(Effect.catch(logRepo("finish run")))
+          yield* publishRun(host, previous, outcome.status, {
+            summary: summaryOf(
+              first,
+              results.filter((r) => r.action.host === host)
+            ),
+            ...(outcome.error === undefined ? {} : { error: outcome.error })
+          })
+        }
+        hostRuns.push({ id: runIdOf(input.id, host), host, ...outcome })
+      }
+    }
+    for (const [host, why] of leases.busy)
+      hostRuns.push({ id: runIdOf(input.id, host), host, status: "failed", error: why })
+    return { id: input.id, runs: hostRuns, rounds: round, firstPlan: first, finalPlan, results } satisfies PassResult
+  })
+
+  return yield* Effect.scoped(body).pipe(
+    Effect.ensuring(dryRun ? Effect.void : releaseLeases(scope, leases.held, input.holder))
+  )
+})
