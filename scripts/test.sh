@@ -2,7 +2,7 @@
 # test.sh - what `npm test` runs. Stages, in order, stopping at the first failure:
 #   env        scripts/test-env.sh docker fixtures postgres nats engine-b
 #   typecheck  tsc --noEmit -p .
-#   lint       biome check .
+#   lint       eslint . && prettier --check .
 #   unit       vitest run --project unit
 #   e2e        vitest run --project e2e
 #   check-*    every scripts/check-*.sh, in name order (extra checks other parts of the project add)
@@ -65,7 +65,7 @@ else
   summary+=("$(printf '%-12s skipped (MOOR_TEST_ONLY=%s)' env "$only")")
 fi
 stage typecheck tsc --noEmit -p .
-stage lint biome check .
+stage lint bash -c "eslint . && prettier --check ."
 stage unit vitest run --project unit
 if [[ $only == all ]]; then
   stage e2e vitest run --project e2e --passWithNoTests

@@ -8,7 +8,6 @@
 import { Duration, Effect } from "effect"
 import { Bus } from "../../adapters/bus/Bus.ts"
 import { eventTime, type RunStatus } from "../../adapters/bus/events.ts"
-import type { Docker } from "../../adapters/docker/Docker.ts"
 import { Repo } from "../../adapters/repo/Repo.ts"
 import type { RunTrigger } from "../../adapters/repo/records.ts"
 import { hasChanges } from "../../core/describe.ts"

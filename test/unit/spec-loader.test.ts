@@ -1,4 +1,3 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Compose interpolation syntax (${VAR}) in test data
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"

@@ -1,4 +1,3 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Compose interpolation syntax (${VAR}) in test data
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
 import { parseDotenv } from "../../adapters/spec/dotenv.ts"

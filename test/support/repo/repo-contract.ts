@@ -6,7 +6,13 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, type Layer } from "effect"
 import { TestClock } from "effect/testing"
-import { type NewRun, Repo, type RepoError, type RepoOptions, type RunActionInput } from "../../../adapters/repo/Repo.ts"
+import {
+  type NewRun,
+  Repo,
+  type RepoError,
+  type RepoOptions,
+  type RunActionInput
+} from "../../../adapters/repo/Repo.ts"
 
 const run = (id: string, extra: Partial<NewRun> = {}): NewRun => ({
   id,
