@@ -278,7 +278,7 @@ export const planApp = (ctx: PlanContext, prepared: PreparedApp): void => {
     const unknown = ctx.unknown.get(host)
     const view = ctx.views.get(host)
     if (unknown !== undefined || view === undefined) {
-      skipOnHost(ctx, prepared, host, `host ${host} is unknown (${unknown ?? "not observed"}); left alone`)
+      skipOnHost(ctx, prepared, host, `host ${host} is unknown; left alone`)
       continue
     }
     const external = missingExternal(app, view)

@@ -94,8 +94,6 @@ const planUnsafe = (desired: DesiredState, observed: Observed, policy: Policy, o
     const reason = unknown.get(host) ?? (views.has(host) ? undefined : "not observed")
     return reason === undefined ? { host, status: "known" } : { host, status: "unknown", reason }
   })
-  for (const h of hosts)
-    if (h.status === "unknown") ctx.warnings.push(`host ${h.host} is unknown (${h.reason}): nothing on it is changed`)
   return {
     scope: desired.scope,
     actions,

@@ -11,7 +11,7 @@ import { newHolderId, newPassId } from "../pass/ids.ts"
 import { globalFlags, policyFlags, specArg } from "./commands.ts"
 import { loadSpec, policyFrom, servicesFor } from "./context.ts"
 import { reportFailures } from "./errors.ts"
-import { bold, dim, green, print, printErr, red, resultLine, yellow } from "./output.ts"
+import { bold, dim, green, print, printErr, red, reportUnknownHosts, resultLine, yellow } from "./output.ts"
 
 export const appsTable = (pass: PassResult): string => {
   const apps = pass.finalPlan.apps
@@ -115,6 +115,7 @@ export const applyCommand = Command.make(
             `\n${failed > 0 ? red("Apply finished with failures") : green("Apply complete")}: ${done} done, ${failed} failed, ${skipped} skipped in ${formatDuration(took)} (${pass.rounds} round${pass.rounds === 1 ? "" : "s"}; run ${pass.runs.map((r) => r.id).join(", ")})`
           )
         }
+        reportUnknownHosts(pass.finalPlan.hosts)
         if (loaded.spec.problems.length > 0 || passFailed(pass)) process.exitCode = 1
       })
     )

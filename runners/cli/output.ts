@@ -27,3 +27,13 @@ export const print = (text: string): void => {
 export const printErr = (text: string): void => {
   process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)
 }
+
+/** One line on stderr per host that did not answer: nothing was changed there. */
+export const reportUnknownHosts = (
+  hosts: ReadonlyArray<{ readonly host: string; readonly status: string; readonly reason?: string }>
+): void => {
+  for (const h of hosts) {
+    if (h.status === "unknown")
+      printErr(`${red("error:")} host ${h.host} is unknown, nothing on it was changed: ${h.reason ?? "no answer"}`)
+  }
+}

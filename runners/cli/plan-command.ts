@@ -9,7 +9,7 @@ import { newHolderId, newPassId } from "../pass/ids.ts"
 import { globalFlags, policyFlags, specArg } from "./commands.ts"
 import { loadSpec, policyFrom, servicesFor } from "./context.ts"
 import { reportFailures } from "./errors.ts"
-import { print, printErr, yellow } from "./output.ts"
+import { print, printErr, reportUnknownHosts, yellow } from "./output.ts"
 
 export const planCommand = Command.make(
   "plan",
@@ -39,6 +39,7 @@ export const planCommand = Command.make(
         }).pipe(Effect.provide(servicesFor(loaded)))
         const plan = pass.finalPlan
         print(flags.json ? JSON.stringify(encodePlan(plan), null, 2) : describe(plan))
+        reportUnknownHosts(plan.hosts)
         const errors = loaded.spec.problems.length > 0 || plan.hosts.some((h) => h.status === "unknown")
         if (errors) process.exitCode = 1
         else if (flags.detailedExitcode && hasChanges(plan)) process.exitCode = 2

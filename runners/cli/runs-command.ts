@@ -1,10 +1,10 @@
 /** `moor runs` lists recent runs; `moor runs show ID` shows one run's actions and errors. */
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { Repo, type RunRecord } from "../../adapters/repo/Repo.ts"
+import { resolve } from "node:path"
+import { defaultRepoUrl, Repo, type RunRecord } from "../../adapters/repo/Repo.ts"
 import { formatDuration } from "../../core/plan/format.ts"
 import { globalFlags } from "./commands.ts"
-import { loadSpec, servicesFor } from "./context.ts"
 import { CliFailure, reportFailures } from "./errors.ts"
 import { dim, green, print, red, yellow } from "./output.ts"
 
@@ -15,14 +15,18 @@ const specFlag = Flag.String("spec").pipe(
 const colour = (s: string) => (s === "succeeded" ? green(s) : s === "running" || s === "pending" ? yellow(s) : red(s))
 const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19)
 
+/** Runs need only the repository: --repo, MOOR_REPO, or the default file next to the spec (not loaded). */
 const withRepo = <A, E>(
-  flags: Parameters<typeof loadSpec>[1] & { readonly spec: string },
+  flags: { readonly spec: string; readonly repo: Option.Option<string> },
   body: Effect.Effect<A, E, Repo>
 ) =>
-  Effect.gen(function* () {
-    const loaded = yield* loadSpec(flags.spec, flags)
-    return yield* body.pipe(Effect.provide(servicesFor(loaded)))
-  })
+  body.pipe(
+    Effect.provide(
+      Repo.layerFromUrl(
+        Option.getOrElse(flags.repo, () => process.env.MOOR_REPO ?? defaultRepoUrl(resolve(flags.spec)))
+      )
+    )
+  )
 
 const line = (r: RunRecord) =>
   `${r.id}  ${colour(r.status.padEnd(9))}  ${r.trigger.padEnd(7)}  ${when(r.startedAt)}  ${r.finishedAt === undefined ? "" : formatDuration(r.finishedAt - r.startedAt)}`
