@@ -7,7 +7,7 @@
  */
 import { Duration, Effect } from "effect"
 import { Bus } from "../../adapters/bus/Bus.ts"
-import { eventTime, type RunStatus } from "../../adapters/bus/events.ts"
+import { eventTime, type RunLifecycleEvent, type RunStatus } from "../../adapters/bus/events.ts"
 import { Repo } from "../../adapters/repo/Repo.ts"
 import type { RunTrigger } from "../../adapters/repo/records.ts"
 import { hasChanges } from "../../core/describe.ts"
@@ -117,6 +117,10 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
   const body = Effect.gen(function* () {
     if (!dryRun) yield* keepLeases(scope, leases.held, input.holder, input.lease.ttlMs)
     const runs = new Map<string, RunStatus>()
+    // A quiet pass publishes nothing: a host's run events wait until the run turns out to act (its
+    // first plan has changes for the host) or to fail; a quiet run that succeeds is only recorded.
+    const held = new Map<string, Array<RunLifecycleEvent>>()
+    const announced = new Set<string>()
     const publishRun = (
       host: string,
       previous: RunStatus | null,
@@ -124,7 +128,7 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
       extra: { summary?: ReturnType<typeof summaryOf>; error?: string } = {}
     ) =>
       Effect.gen(function* () {
-        yield* bus.publish({
+        const event: RunLifecycleEvent = {
           type: "run.lifecycle",
           scope,
           runId: runIdOf(input.id, host),
@@ -135,7 +139,47 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
           at: yield* eventTime,
           ...(extra.summary === undefined ? {} : { summary: extra.summary }),
           ...(extra.error === undefined ? {} : { error: extra.error })
-        })
+        }
+        if (announced.has(host)) yield* bus.publish(event)
+        else held.set(host, [...(held.get(host) ?? []), event])
+      })
+    const announce = (host: string) =>
+      Effect.gen(function* () {
+        if (announced.has(host)) return
+        announced.add(host)
+        for (const event of held.get(host) ?? []) yield* bus.publish(event)
+        held.delete(host)
+      })
+    const placement = placementOf(input.desired)
+    /** Brings the repo's app states of a host in line with a plan's observation; publishes the transitions. */
+    const syncHost = (host: string, plan: Plan) =>
+      Effect.gen(function* () {
+        const observedHost = plan.hosts.find((h) => h.host === host)
+        const transitions = yield* repo
+          .syncAppStates(
+            scope,
+            host,
+            {
+              specApps: [...placement].filter(([, hosts]) => hosts.includes(host)).map(([app]) => app),
+              observed: observedHost?.status === "unknown" ? "unreachable" : plan.apps.filter((a) => a.host === host)
+            },
+            yield* now()
+          )
+          .pipe(Effect.catch((e) => Effect.as(logRepo("sync app states")(e), [])))
+        for (const t of transitions) {
+          const summary = plan.apps.find((a) => a.host === host && a.app === t.app)
+          yield* bus.publish({
+            type: "app.state",
+            scope,
+            host,
+            app: t.app,
+            previous: t.from ?? null,
+            current: t.to ?? null,
+            specHash: summary?.specHash ?? "",
+            runId: runIdOf(input.id, host),
+            at: yield* eventTime
+          })
+        }
       })
     if (!dryRun) {
       const startedAt = yield* now()
@@ -183,6 +227,10 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
             )
             if (runs.get(host) === "running")
               yield* publishRun(host, "pending", "running", { summary: summaryOf(current, []) })
+            // What the pass found is a state of its own (a killed container: running -> degraded),
+            // before what it makes of it (-> running).
+            if (current.actions.some((a) => a.host === host && !passiveKinds.has(a._tag))) yield* announce(host)
+            yield* syncHost(host, current)
           }
         }
       }
@@ -243,37 +291,10 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
     const first = firstPlan ?? finalPlan
 
     const hostRuns: Array<HostRun> = []
-    const placement = placementOf(input.desired)
     if (!dryRun) {
       const at = yield* now()
       for (const host of leases.held) {
-        const observedHost = finalPlan.hosts.find((h) => h.host === host)
-        const transitions = yield* repo
-          .syncAppStates(
-            scope,
-            host,
-            {
-              specApps: [...placement].filter(([, hosts]) => hosts.includes(host)).map(([app]) => app),
-              observed:
-                observedHost?.status === "unknown" ? "unreachable" : finalPlan.apps.filter((a) => a.host === host)
-            },
-            at
-          )
-          .pipe(Effect.catch((e) => Effect.as(logRepo("sync app states")(e), [])))
-        for (const t of transitions) {
-          const summary = finalPlan.apps.find((a) => a.host === host && a.app === t.app)
-          yield* bus.publish({
-            type: "app.state",
-            scope,
-            host,
-            app: t.app,
-            previous: t.from ?? null,
-            current: t.to ?? null,
-            specHash: summary?.specHash ?? "",
-            runId: runIdOf(input.id, host),
-            at: yield* eventTime
-          })
-        }
+        yield* syncHost(host, finalPlan)
         const outcome = statusOf(host, finalPlan, results)
         const previous = runs.get(host)
         if (previous !== undefined) {
@@ -284,6 +305,7 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
               ...(outcome.error === undefined ? {} : { error: outcome.error })
             })
             .pipe(Effect.catch(logRepo("finish run")))
+          if (outcome.status !== "succeeded") yield* announce(host)
           yield* publishRun(host, previous, outcome.status, {
             summary: summaryOf(
               first,

@@ -13,7 +13,7 @@ import { Context, Duration, Effect, Layer, Schedule, Schema, type Scope, Stream 
 import { beforeAll } from "vitest"
 import { Bus } from "../../adapters/bus/Bus.ts"
 import { type MoorEvent, MoorEventFromJson } from "../../adapters/bus/events.ts"
-import { logCapture } from "../../adapters/bus/testing.ts"
+import { logCapture } from "../support/bus-testing.ts"
 import { scopePattern, topicOf } from "../../adapters/bus/topic.ts"
 import { natsUrl, requireReachable, requireServers } from "../support/env.ts"
 

@@ -10,7 +10,7 @@ import { ConfigProvider, Effect, Layer, Schema, Stream } from "effect"
 import { beforeAll } from "vitest"
 import { Bus } from "../../adapters/bus/Bus.ts"
 import { eventTime, type MoorEvent, MoorEventFromJson } from "../../adapters/bus/events.ts"
-import { logCapture, webhookReceiver } from "../../adapters/bus/testing.ts"
+import { logCapture, webhookReceiver } from "../support/bus-testing.ts"
 import { scopePattern, topicOf } from "../../adapters/bus/topic.ts"
 import { natsUrl, requireServers } from "../support/env.ts"
 

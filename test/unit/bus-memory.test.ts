@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
 import { Bus } from "../../adapters/bus/Bus.ts"
 import type { MoorEvent } from "../../adapters/bus/events.ts"
-import { logCapture } from "../../adapters/bus/testing.ts"
+import { logCapture } from "../support/bus-testing.ts"
 
 const at = "2026-03-01T12:00:00.000Z"
 const appState = (scope: string, host: string, app: string): MoorEvent => ({

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Stream } from "effect"
 import { Bus } from "../../adapters/bus/Bus.ts"
 import type { MoorEvent } from "../../adapters/bus/events.ts"
-import { logCapture, webhookReceiver } from "../../adapters/bus/testing.ts"
+import { logCapture, webhookReceiver } from "../support/bus-testing.ts"
 
 const heartbeat = (n: number): MoorEvent => ({
   type: "heartbeat",

@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted, Schema } from "effect"
 import { Bus } from "../../adapters/bus/Bus.ts"
 import { MoorEventFromJson, type MoorEvent } from "../../adapters/bus/events.ts"
-import { logCapture, webhookReceiver } from "../../adapters/bus/testing.ts"
+import { logCapture, webhookReceiver } from "../support/bus-testing.ts"
 
 const secret = "wh-secret-7f3a9c1e5b"
 const event: MoorEvent = {
