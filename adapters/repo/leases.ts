@@ -9,6 +9,14 @@ import { RepoError } from "./errors.ts"
 import { capText, type LeaseRecord, type LeaseResult } from "./records.ts"
 import { edge, invalid, iso, type Row, toLease } from "./rows.ts"
 
+export interface AcquireOptions {
+  /**
+   * A holder known to be dead (a process of this machine that no longer exists): its lease is taken
+   * over at once, as if it had expired, and its unfinished runs are abandoned.
+   */
+  readonly takeOverFrom?: string | undefined
+}
+
 export const makeLeases = (sql: SqlClient.SqlClient, forUpdate: Statement.Fragment) => {
   const readLease = (scope: string, host: string, lock: boolean) =>
     Effect.map(
@@ -22,7 +30,8 @@ export const makeLeases = (sql: SqlClient.SqlClient, forUpdate: Statement.Fragme
       : Effect.fail(invalid(op, `the lease TTL must be a positive number of milliseconds, got ${ttlMs}`))
 
   const acquireLease = Effect.fn("Repo.acquireLease")(
-    function* (scope: string, host: string, holder: string, ttlMs: number) {
+    function* (scope: string, host: string, holder: string, ttlMs: number, options?: AcquireOptions) {
+      const dead = options?.takeOverFrom ?? ""
       yield* checkTtl("acquireLease", ttlMs)
       const now = yield* Clock.currentTimeMillis
       const expiresAt = now + ttlMs
@@ -32,7 +41,9 @@ export const makeLeases = (sql: SqlClient.SqlClient, forUpdate: Statement.Fragme
         heldBy: lease.holder,
         expiresAt: lease.expiresAt
       })
-      if (current !== undefined && current.holder !== holder && current.expiresAt > now) return held(current)
+      if (current !== undefined && current.holder !== holder && current.expiresAt > now && current.holder !== dead) {
+        return held(current)
+      }
       // One conditional upsert: of two processes racing for a free or expired lease, one writes it.
       const taken = yield* sql<Row>`INSERT INTO moor_leases ${sql.insert({
         scope,
@@ -42,7 +53,7 @@ export const makeLeases = (sql: SqlClient.SqlClient, forUpdate: Statement.Fragme
         expires_at: expiresAt
       })} ON CONFLICT (scope, host) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
       acquired_at = CASE WHEN moor_leases.holder = excluded.holder THEN moor_leases.acquired_at ELSE excluded.acquired_at END
-      WHERE moor_leases.holder = excluded.holder OR moor_leases.expires_at <= ${now}
+      WHERE moor_leases.holder = excluded.holder OR moor_leases.expires_at <= ${now} OR moor_leases.holder = ${dead}
       RETURNING holder`
       if (taken[0] === undefined) {
         const winner = yield* readLease(scope, host, false)
@@ -54,8 +65,10 @@ export const makeLeases = (sql: SqlClient.SqlClient, forUpdate: Statement.Fragme
       let abandonedRuns: ReadonlyArray<string> = []
       if (previous !== undefined) {
         const error = capText(
-          `abandoned: its process (lease holder "${previous.holder}") stopped renewing the lease on ${scope}/${host}, ` +
-            `which expired at ${iso(previous.expiresAt)} and was taken over by "${holder}"`
+          previous.holder === dead
+            ? `abandoned: its process (lease holder "${previous.holder}") is gone; the lease on ${scope}/${host} was taken over by "${holder}"`
+            : `abandoned: its process (lease holder "${previous.holder}") stopped renewing the lease on ${scope}/${host}, ` +
+                `which expired at ${iso(previous.expiresAt)} and was taken over by "${holder}"`
         )
         const rows =
           yield* sql<Row>`UPDATE moor_runs SET status = ${"abandoned"}, finished_at = ${now}, error = ${error}

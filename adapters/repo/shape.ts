@@ -5,6 +5,7 @@
 import type { Effect } from "effect"
 import type { AppStateRow, AppStateTransition } from "../../core/app-states.ts"
 import type { RepoError } from "./errors.ts"
+import type { AcquireOptions } from "./leases.ts"
 import type {
   AppStateRecord,
   LeaseRecord,
@@ -77,7 +78,8 @@ export interface RepoShape {
     scope: string,
     host: string,
     holder: string,
-    ttlMs: number
+    ttlMs: number,
+    options?: AcquireOptions
   ) => Effect.Effect<LeaseResult, RepoError>
   /** Extends the lease to now + ttlMs; returns the new expiry. Fails with `lease-lost` when another holder has it or it is gone. */
   readonly renewLease: (scope: string, host: string, holder: string, ttlMs: number) => Effect.Effect<number, RepoError>

@@ -4,6 +4,7 @@
  * lease stays held is left alone in this pass.
  */
 import { Duration, Effect, Schedule } from "effect"
+import { hostname } from "node:os"
 import { Repo } from "../../adapters/repo/Repo.ts"
 
 export interface LeaseOptions {
@@ -22,6 +23,21 @@ export interface Leases {
 
 const POLL_MS = 500
 
+/**
+ * A holder is `machine:pid:token` (ids.ts). One that ran on this machine in a process that no longer
+ * exists is dead: its lease need not wait for its TTL (a runner killed with -9, a crashed cron job).
+ */
+export const holderIsGone = (holder: string): boolean => {
+  const [machine, pid] = holder.split(":")
+  if (machine !== hostname() || pid === undefined || !/^\d+$/.test(pid) || Number(pid) === process.pid) return false
+  try {
+    process.kill(Number(pid), 0)
+    return false
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH"
+  }
+}
+
 export const acquireLeases = Effect.fn("acquireLeases")(function* (
   scope: string,
   hosts: ReadonlyArray<string>,
@@ -37,12 +53,17 @@ export const acquireLeases = Effect.fn("acquireLeases")(function* (
     (host) =>
       Effect.gen(function* () {
         const deadline = (yield* Effect.clockWith((c) => c.currentTimeMillis)) + options.waitMs
+        let takeOverFrom: string | undefined
         for (;;) {
-          const r = yield* repo.acquireLease(scope, host, holder, options.ttlMs)
+          const r = yield* repo.acquireLease(scope, host, holder, options.ttlMs, { takeOverFrom })
           if (r._tag === "Acquired") {
             held.push(host)
             abandoned.push(...r.abandonedRuns)
             return
+          }
+          if (r.heldBy !== takeOverFrom && holderIsGone(r.heldBy)) {
+            takeOverFrom = r.heldBy
+            continue
           }
           const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
           if (now >= deadline) {
