@@ -4,6 +4,7 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { SpecLoader } from "../../adapters/spec/SpecLoader.ts"
+import { serveCommand } from "../http/serve-command.ts"
 import { applyCommand } from "./apply-command.ts"
 import { downCommand } from "./down-command.ts"
 import { logsCommand } from "./logs-command.ts"
@@ -13,7 +14,7 @@ import { statusCommand } from "./status-command.ts"
 
 export const moor = Command.make("moor").pipe(
   Command.withDescription("keeps Docker hosts in the state declared in Compose files kept in git"),
-  Command.withSubcommands([planCommand, applyCommand, statusCommand, downCommand, logsCommand, runsCommand])
+  Command.withSubcommands([planCommand, applyCommand, statusCommand, downCommand, logsCommand, runsCommand, serveCommand])
 )
 
 const program = Command.run(moor, { version: "0.1.0" }).pipe(
