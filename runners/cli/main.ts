@@ -14,7 +14,15 @@ import { statusCommand } from "./status-command.ts"
 
 export const moor = Command.make("moor").pipe(
   Command.withDescription("keeps Docker hosts in the state declared in Compose files kept in git"),
-  Command.withSubcommands([planCommand, applyCommand, statusCommand, downCommand, logsCommand, runsCommand, serveCommand])
+  Command.withSubcommands([
+    planCommand,
+    applyCommand,
+    statusCommand,
+    downCommand,
+    logsCommand,
+    runsCommand,
+    serveCommand
+  ])
 )
 
 const program = Command.run(moor, { version: "0.1.0" }).pipe(
