@@ -22,6 +22,16 @@ export default defineConfig({
           fileParallelism: false,
           env: { TESTCONTAINERS_RYUK_DISABLED: "true", TESTCONTAINERS_HOST_OVERRIDE: "localhost" }
         }
+      },
+      {
+        test: {
+          name: "gauntlet",
+          include: ["test/gauntlet/**/*.test.ts"],
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+          env: { TESTCONTAINERS_RYUK_DISABLED: "true", TESTCONTAINERS_HOST_OVERRIDE: "localhost" }
+        }
       }
     ]
   }
