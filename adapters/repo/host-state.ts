@@ -2,8 +2,8 @@
 import { Effect } from "effect"
 import type { SqlClient, Statement } from "effect/sql"
 import { type AppStateRow, type AppStateTransition, syncAppStates } from "../../core/app-states.ts"
-import type { RestartRecord } from "./records.ts"
-import { chunk, edge, type Row, toAppState, toRestart } from "./rows.ts"
+import { capText, type FailedRollout, type RestartRecord } from "./records.ts"
+import { chunk, edge, type Row, toAppState, toFailedRollout, toRestart } from "./rows.ts"
 import type { RepoShape } from "./shape.ts"
 
 export const makeHostState = (sql: SqlClient.SqlClient, forUpdate: Statement.Fragment, retentionMs: number) => {
@@ -76,5 +76,43 @@ export const makeHostState = (sql: SqlClient.SqlClient, forUpdate: Statement.Fra
     return rows.map(toRestart)
   }, edge("recentRestarts"))
 
-  return { appStates, syncAppStates: syncAppStatesInRepo, recordRestart, recentRestarts }
+  const recordFailedRollout = Effect.fn("Repo.recordFailedRollout")(function* (rollout: FailedRollout) {
+    const row = {
+      scope: rollout.scope,
+      host: rollout.host,
+      app: rollout.app,
+      service: rollout.service,
+      spec_hash: rollout.specHash,
+      at: rollout.at,
+      error: capText(rollout.error)
+    }
+    yield* sql`INSERT INTO moor_failed_rollouts ${sql.insert(row)} ON CONFLICT (scope, host, app, service)
+      DO UPDATE SET spec_hash = excluded.spec_hash, at = excluded.at, error = excluded.error`
+  }, edge("recordFailedRollout"))
+
+  const failedRollouts = Effect.fn("Repo.failedRollouts")(function* (scope: string, host: string) {
+    const rows = yield* sql<Row>`SELECT * FROM moor_failed_rollouts
+      WHERE scope = ${scope} AND host = ${host} ORDER BY app, service`
+    return rows.map(toFailedRollout)
+  }, edge("failedRollouts"))
+
+  const clearFailedRollout = Effect.fn("Repo.clearFailedRollout")(function* (
+    scope: string,
+    host: string,
+    app: string,
+    service: string
+  ) {
+    yield* sql`DELETE FROM moor_failed_rollouts
+      WHERE scope = ${scope} AND host = ${host} AND app = ${app} AND service = ${service}`
+  }, edge("clearFailedRollout"))
+
+  return {
+    appStates,
+    syncAppStates: syncAppStatesInRepo,
+    recordRestart,
+    recentRestarts,
+    recordFailedRollout,
+    failedRollouts,
+    clearFailedRollout
+  }
 }

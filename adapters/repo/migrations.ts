@@ -73,7 +73,22 @@ const initial = Effect.gen(function* () {
   )`
 })
 
-export const migrations = Migrator.fromRecord({ "1_initial": initial })
+/** Replacements that failed and were rolled back: not tried again while their spec is unchanged. */
+const failedRollouts = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE moor_failed_rollouts (
+    scope TEXT NOT NULL,
+    host TEXT NOT NULL,
+    app TEXT NOT NULL,
+    service TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    error TEXT NOT NULL,
+    PRIMARY KEY (scope, host, app, service)
+  )`
+})
+
+export const migrations = Migrator.fromRecord({ "1_initial": initial, "2_failed_rollouts": failedRollouts })
 
 /** Applies the pending migrations; returns the ones it applied. */
 export const migrate = Migrator.make({})({ loader: migrations, table: migrationsTable })

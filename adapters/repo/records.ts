@@ -151,3 +151,16 @@ export type LeaseResult =
       readonly abandonedRuns: ReadonlyArray<string>
     }
   | { readonly _tag: "Held"; readonly heldBy: string; readonly expiresAt: number }
+
+/** A replacement of a service that failed (and was rolled back): the last one per service. */
+export interface FailedRollout {
+  readonly scope: string
+  readonly host: string
+  readonly app: string
+  readonly service: string
+  /** The spec that could not be deployed. */
+  readonly specHash: string
+  readonly at: number
+  /** Why, capped at `errorTextCap`. */
+  readonly error: string
+}

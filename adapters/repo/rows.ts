@@ -9,6 +9,7 @@ import { fromSqlError, RepoError } from "./errors.ts"
 import {
   ActionOutcome,
   type AppStateRecord,
+  type FailedRollout,
   type LeaseRecord,
   type RestartRecord,
   type RunActionRecord,
@@ -117,3 +118,13 @@ export const edge =
       Effect.catchTag("SqlError", (e) => Effect.fail(fromSqlError(op, e))),
       Effect.catchDefect((defect) => (defect instanceof RepoError ? Effect.fail(defect) : Effect.die(defect)))
     )
+
+export const toFailedRollout = (r: Row): FailedRollout => ({
+  scope: String(r.scope),
+  host: String(r.host),
+  app: String(r.app),
+  service: String(r.service),
+  specHash: String(r.spec_hash),
+  at: num(r.at),
+  error: String(r.error)
+})

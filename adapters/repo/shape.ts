@@ -8,6 +8,7 @@ import type { RepoError } from "./errors.ts"
 import type { AcquireOptions } from "./leases.ts"
 import type {
   AppStateRecord,
+  FailedRollout,
   LeaseRecord,
   LeaseResult,
   ListRunsQuery,
@@ -66,6 +67,19 @@ export interface RepoShape {
     host: string,
     since: number
   ) => Effect.Effect<ReadonlyArray<RestartRecord>, RepoError>
+
+  // Failed rollouts
+  /** Remembers that replacing a service with `specHash` failed (the last one per service). */
+  readonly recordFailedRollout: (rollout: FailedRollout) => Effect.Effect<void, RepoError>
+  /** The failed rollouts remembered on a host. */
+  readonly failedRollouts: (scope: string, host: string) => Effect.Effect<ReadonlyArray<FailedRollout>, RepoError>
+  /** Forgets a service's failed rollout (it was deployed, or someone asked to try again). */
+  readonly clearFailedRollout: (
+    scope: string,
+    host: string,
+    app: string,
+    service: string
+  ) => Effect.Effect<void, RepoError>
 
   // Leases (time from the Clock)
   /**

@@ -91,10 +91,24 @@ export const RestartRecord = Schema.Struct({
 })
 export type RestartRecord = typeof RestartRecord.Type
 
+/** A replacement that failed and was rolled back, as remembered by the repository. */
+export const FailedRollout = Schema.Struct({
+  host: Schema.String,
+  app: Schema.String,
+  service: Schema.String,
+  /** The spec that could not be deployed. */
+  specHash: Schema.String,
+  /** Epoch ms. */
+  at: Schema.Number,
+  error: Schema.String
+})
+export type FailedRollout = typeof FailedRollout.Type
+
 export const Observed = Schema.Struct({
   /** Epoch ms: the instant of the observation. The core reads no clock. */
   now: Schema.Number,
   hosts: Schema.Array(ObservedHost),
-  restarts: Schema.optionalKey(Schema.Array(RestartRecord))
+  restarts: Schema.optionalKey(Schema.Array(RestartRecord)),
+  failedRollouts: Schema.optionalKey(Schema.Array(FailedRollout))
 })
 export type Observed = typeof Observed.Type

@@ -23,7 +23,13 @@ export const Policy = Schema.Struct({
   /** The engine's own restart count past which a `restarting` container is wedged. */
   restartingLimit: Schema.Int,
   /** How long a container may sit in `created` before it is wedged. */
-  createdGraceMs: Schema.Number
+  createdGraceMs: Schema.Number,
+  /**
+   * Try again a replacement that failed (and was rolled back) although its spec did not change.
+   * Off: a failed update is left alone until the spec changes, so a bad deploy never turns into
+   * a loop of replacements (with stop-first, each would take the service down).
+   */
+  retryFailed: Schema.Boolean
 })
 export type Policy = typeof Policy.Type
 
@@ -39,7 +45,8 @@ export const defaultPolicy: Policy = {
   restartBackoffMs: 1_000,
   restartBackoffMaxMs: 60_000,
   restartingLimit: 3,
-  createdGraceMs: 60_000
+  createdGraceMs: 60_000,
+  retryFailed: false
 }
 
 export const makePolicy = (overrides: Partial<Policy> = {}): Policy => ({ ...defaultPolicy, ...overrides })

@@ -90,6 +90,8 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
       desiredImageId: view.imageIdByTag.get(ps.config.image),
       oneShot: ps.oneShot,
       restarts: ctx.restarts.size === 0 ? NONE : (ctx.restarts.get(hostServiceKey(host, app.name, ps.name)) ?? NONE),
+      failedRollout:
+        ctx.failedRollouts.size === 0 ? undefined : ctx.failedRollouts.get(hostServiceKey(host, app.name, ps.name)),
       policy: ctx.policy,
       now: ctx.now,
       warn

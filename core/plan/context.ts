@@ -1,7 +1,7 @@
 /** What every step of planning shares: inputs, the action builder, readiness handles, per-app outcomes. */
 import type { HashAlgorithms } from "../container-spec.ts"
 import type { App } from "../model/desired.ts"
-import type { RestartRecord } from "../model/observed.ts"
+import type { FailedRollout, RestartRecord } from "../model/observed.ts"
 import type { Policy } from "../model/policy.ts"
 import type { ActionBuilder } from "./builder.ts"
 import type { ServiceHandle } from "./ready.ts"
@@ -28,6 +28,8 @@ export interface PlanContext {
   readonly unknown: ReadonlyMap<string, string>
   /** `host/app/service` -> restarts moor made. */
   readonly restarts: ReadonlyMap<string, ReadonlyArray<RestartRecord>>
+  /** `host/app/service` -> the last failed replacement. */
+  readonly failedRollouts: ReadonlyMap<string, FailedRollout>
   /** `host/app/service` -> readiness (see `handleOf`: quiet apps get theirs on demand). */
   readonly handles: Map<string, ServiceHandle>
   /** `host/app` -> a host's app where nothing changes: its handles are made only when asked for. */

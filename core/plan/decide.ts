@@ -10,7 +10,7 @@ import {
   parseFieldDigests
 } from "../container-spec.ts"
 import { Label } from "../names.ts"
-import type { ObservedContainer, RestartRecord } from "../model/observed.ts"
+import type { FailedRollout, ObservedContainer, RestartRecord } from "../model/observed.ts"
 import type { Policy } from "../model/policy.ts"
 import { formatDuration } from "./format.ts"
 
@@ -42,11 +42,15 @@ export interface DecideInput {
   readonly desiredImageId: string | undefined
   readonly oneShot: boolean
   readonly restarts: ReadonlyArray<RestartRecord>
+  /** This service's last failed replacement on this host, if any. */
+  readonly failedRollout: FailedRollout | undefined
   readonly policy: Policy
   readonly now: number
   /** Collects notes for the plan's warnings. */
   readonly warn: (message: string) => void
 }
+
+const firstLine = (text: string): string => text.split("\n")[0] ?? ""
 
 const shortId = (id: string): string => id.replace(/^sha256:/, "").slice(0, 12)
 
@@ -113,6 +117,13 @@ export const decide = (input: DecideInput): Decision => {
   const changes = drift(input, c)
   const running = c.state === "running"
   if (changes !== undefined) {
+    const failed = input.failedRollout
+    if (failed !== undefined && failed.specHash === input.specHash && !input.policy.retryFailed) {
+      return {
+        do: "wait",
+        reason: `the update (${changes.join(", ")}) failed ${formatDuration(input.now - failed.at)} ago and was rolled back: ${firstLine(failed.error)}; it is not tried again until the spec changes (moor apply --retry-failed tries it now)`
+      }
+    }
     return { do: "recreate", reason: changes.join(", "), changes, heal: false, notServing: !running }
   }
   switch (c.state) {

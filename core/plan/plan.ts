@@ -58,6 +58,7 @@ const planUnsafe = (desired: DesiredState, observed: Observed, policy: Policy, o
     views,
     unknown,
     restarts,
+    failedRollouts: new Map((observed.failedRollouts ?? []).map((f) => [hostServiceKey(f.host, f.app, f.service), f])),
     handles: new Map(),
     quiet: new Map(),
     appOnHost: new Map(),

@@ -111,8 +111,16 @@ export const applyCommand = Command.make(
           if (pass.results.length === 0 && !flags.quiet) print(describe(pass.finalPlan))
           print(`\n${bold("apps:")}\n${appsTable(pass)}`)
           for (const w of pass.finalPlan.warnings) printErr(`${yellow("warning:")} ${w}`)
+          // A host left unknown or busy fails its run without any failed action: not "complete".
+          const headline =
+            failed > 0
+              ? red("Apply finished with failures")
+              : passFailed(pass)
+                ? red("Apply incomplete")
+                : green("Apply complete")
+          const runs = pass.runs.map((r) => (r.status === "succeeded" ? r.id : `${r.id} ${r.status}`)).join(", ")
           print(
-            `\n${failed > 0 ? red("Apply finished with failures") : green("Apply complete")}: ${done} done, ${failed} failed, ${skipped} skipped in ${formatDuration(took)} (${pass.rounds} round${pass.rounds === 1 ? "" : "s"}; run ${pass.runs.map((r) => r.id).join(", ")})`
+            `\n${headline}: ${done} done, ${failed} failed, ${skipped} skipped in ${formatDuration(took)} (${pass.rounds} round${pass.rounds === 1 ? "" : "s"}; run ${runs})`
           )
         }
         reportUnknownHosts(pass.finalPlan.hosts)

@@ -38,6 +38,10 @@ export const policyFlags = {
     Flag.withDescription("remove moor's containers whose app or service left the spec (--no-prune keeps them)"),
     Flag.withDefault(true)
   ),
+  retryFailed: Flag.Boolean("retry-failed").pipe(
+    Flag.withDescription("try again updates that failed and were rolled back, although their spec did not change"),
+    Flag.withDefault(false)
+  ),
   pull: Flag.Literals("pull", ["missing", "always"]).pipe(
     Flag.withDescription("pull images only when missing, or before every create"),
     Flag.withDefault("missing" as const)

@@ -24,6 +24,7 @@ export interface GlobalFlags {
 export interface PolicyFlags {
   readonly prune: boolean
   readonly pull: "missing" | "always"
+  readonly retryFailed?: boolean
 }
 
 export interface Loaded {
@@ -61,4 +62,4 @@ export const servicesFor = (loaded: Loaded) =>
   Layer.mergeAll(DockerLive.layer(loaded.engines), Repo.layerFromUrl(loaded.repoUrl), Bus.layerFromEnv)
 
 export const policyFrom = (flags: PolicyFlags, overrides: Partial<Policy> = {}): Policy =>
-  makePolicy({ prune: flags.prune, pull: flags.pull, ...overrides })
+  makePolicy({ prune: flags.prune, pull: flags.pull, retryFailed: flags.retryFailed === true, ...overrides })

@@ -2,6 +2,11 @@
  * One pass per (scope, host) at a time, across processes and machines: the pass takes each host's
  * lease, waits a bounded time for a held one, and keeps them renewed while it runs. A host whose
  * lease stays held is left alone in this pass.
+ *
+ * Leases are taken one host at a time, in host-name order. Two runners that both hold a lease and
+ * wait for the other's (a takes `a`, b takes `b`, each then waits for the other host) would each
+ * wait out `waitMs` and then leave the other's host alone; in one global order a runner only ever
+ * waits while holding hosts that come before the one it waits for, so no such cycle can form.
  */
 import { Duration, Effect, Schedule } from "effect"
 import { hostname } from "node:os"
@@ -48,36 +53,32 @@ export const acquireLeases = Effect.fn("acquireLeases")(function* (
   const held: Array<string> = []
   const busy = new Map<string, string>()
   const abandoned: Array<string> = []
-  yield* Effect.forEach(
-    hosts,
-    (host) =>
-      Effect.gen(function* () {
-        const deadline = (yield* Effect.clockWith((c) => c.currentTimeMillis)) + options.waitMs
-        let takeOverFrom: string | undefined
-        for (;;) {
-          const r = yield* repo.acquireLease(scope, host, holder, options.ttlMs, { takeOverFrom })
-          if (r._tag === "Acquired") {
-            held.push(host)
-            abandoned.push(...r.abandonedRuns)
-            return
-          }
-          if (r.heldBy !== takeOverFrom && holderIsGone(r.heldBy)) {
-            takeOverFrom = r.heldBy
-            continue
-          }
-          const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
-          if (now >= deadline) {
-            busy.set(
-              host,
-              `another moor (${r.heldBy}) is reconciling host ${host}; its lease expires in ${Math.max(0, Math.ceil((r.expiresAt - now) / 1000))}s`
-            )
-            return
-          }
-          yield* Effect.sleep(Duration.millis(Math.min(POLL_MS, deadline - now)))
-        }
-      }),
-    { concurrency: "unbounded", discard: true }
-  )
+  // One deadline for all hosts: once it has passed, each remaining host gets a single try.
+  const deadline = (yield* Effect.clockWith((c) => c.currentTimeMillis)) + options.waitMs
+  for (const host of [...new Set(hosts)].sort()) {
+    let takeOverFrom: string | undefined
+    for (;;) {
+      const r = yield* repo.acquireLease(scope, host, holder, options.ttlMs, { takeOverFrom })
+      if (r._tag === "Acquired") {
+        held.push(host)
+        abandoned.push(...r.abandonedRuns)
+        break
+      }
+      if (r.heldBy !== takeOverFrom && holderIsGone(r.heldBy)) {
+        takeOverFrom = r.heldBy
+        continue
+      }
+      const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      if (now >= deadline) {
+        busy.set(
+          host,
+          `another moor (${r.heldBy}) is reconciling host ${host}; its lease expires in ${Math.max(0, Math.ceil((r.expiresAt - now) / 1000))}s`
+        )
+        break
+      }
+      yield* Effect.sleep(Duration.millis(Math.min(POLL_MS, deadline - now)))
+    }
+  }
   return { held: held.sort(), busy, abandoned } satisfies Leases
 })
 

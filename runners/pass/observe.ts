@@ -2,7 +2,7 @@
 import { Effect } from "effect"
 import { Docker } from "../../adapters/docker/Docker.ts"
 import { Repo } from "../../adapters/repo/Repo.ts"
-import type { Observed, ObservedHost, RestartRecord } from "../../core/model/observed.ts"
+import type { FailedRollout, Observed, ObservedHost, RestartRecord } from "../../core/model/observed.ts"
 
 export const observeHosts = Effect.fn("observeHosts")(function* (
   scope: string,
@@ -25,6 +25,7 @@ export const observeHosts = Effect.fn("observeHosts")(function* (
     { concurrency: 8 }
   )
   const restarts: Array<RestartRecord> = []
+  const failedRollouts: Array<FailedRollout> = []
   for (const h of observed) {
     if (h._tag !== "Known") continue
     const rows = yield* repo
@@ -34,6 +35,21 @@ export const observeHosts = Effect.fn("observeHosts")(function* (
       )
     for (const r of rows)
       restarts.push({ host: r.host, app: r.app, service: r.service, at: r.at, specHash: r.specHash })
+    const failed = yield* repo
+      .failedRollouts(scope, h.host)
+      .pipe(
+        Effect.catch((e) => Effect.as(Effect.logWarning(`failed rollouts of ${h.host} unavailable: ${e.message}`), []))
+      )
+    for (const f of failed) {
+      failedRollouts.push({
+        host: f.host,
+        app: f.app,
+        service: f.service,
+        specHash: f.specHash,
+        at: f.at,
+        error: f.error
+      })
+    }
   }
-  return { now, hosts: observed, restarts } satisfies Observed
+  return { now, hosts: observed, restarts, failedRollouts } satisfies Observed
 })

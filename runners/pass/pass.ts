@@ -11,6 +11,7 @@ import { eventTime, type RunLifecycleEvent, type RunStatus } from "../../adapter
 import { Repo } from "../../adapters/repo/Repo.ts"
 import type { RunTrigger } from "../../adapters/repo/records.ts"
 import { hasChanges } from "../../core/describe.ts"
+import { Label } from "../../core/names.ts"
 import type { DesiredState } from "../../core/model/desired.ts"
 import { type Action, type Plan, passiveKinds } from "../../core/model/plan.ts"
 import type { Policy } from "../../core/model/policy.ts"
@@ -93,9 +94,9 @@ const statusOf = (
 
 const SETTLE_POLL_MS = 500
 
-/** Some app is only waiting for a container whose health check has not passed yet. */
+/** Some container's health check has not passed yet (whatever its app's state). */
 const stillStarting = (plan: Plan): boolean =>
-  plan.apps.some((a) => a.state === "pending" && a.services.some((s) => s.state === "running starting"))
+  plan.apps.some((a) => a.services.some((s) => s.state === "running starting"))
 
 const serviceOf = (a: Action): string | undefined => ("service" in a ? a.service : undefined)
 
@@ -253,6 +254,25 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
       results.push(...roundResults)
       progress = roundResults.some((r) => r.outcome === "done" && !passiveKinds.has(r.action._tag))
       for (const r of roundResults) {
+        const a = r.action
+        // A replacement for a new spec that failed (and was rolled back) is remembered, so that the
+        // next passes do not try the same spec again and again; one that worked is forgotten.
+        if (a._tag === "recreate" && a.restartOf === undefined && r.outcome !== "skipped") {
+          const specHash = a.container.labels[Label.hash] ?? ""
+          yield* (
+            r.outcome === "failed"
+              ? repo.recordFailedRollout({
+                  scope,
+                  host: a.host,
+                  app: a.app,
+                  service: a.service,
+                  specHash,
+                  at: r.startedAt,
+                  error: r.error ?? "failed"
+                })
+              : repo.clearFailedRollout(scope, a.host, a.app, a.service)
+          ).pipe(Effect.catch(logRepo("record a rollout")))
+        }
         const service = serviceOf(r.action)
         if (r.outcome === "done" && r.action.restartOf !== undefined && service !== undefined) {
           yield* repo

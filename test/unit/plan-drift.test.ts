@@ -311,3 +311,38 @@ describe("rule 2: restart budget", () => {
     expect(changing(result).map((a) => a._tag)).toEqual(["start"])
   })
 })
+
+describe("rule 2: a failed update is not retried while its spec is unchanged", () => {
+  const d1 = desired([app("shop", { web: svc("moor-fixture/app:1", { ports: [{ target: 8080, published: 18080 }] }) })])
+  const d2 = desired([app("shop", { web: svc("moor-fixture/app:2", { ports: [{ target: 8080, published: 18080 }] }) })])
+  const obs = deployed(d1, { images: ["moor-fixture/app:1", "moor-fixture/app:2"] })
+  const newHash = prepareApp(d2.apps[0]!, policy(), defaultHashAlgorithms).byName.get("web")!.specHash
+  const failed = (specHash: string) => ({
+    ...obs,
+    failedRollouts: [
+      {
+        host: "local",
+        app: "shop",
+        service: "web",
+        specHash,
+        at: obs.now - 90_000,
+        error:
+          "replacement failed at step 5 (wait-healthy shop-web-1): shop-web-1 is unhealthy; rolled back, shop-web-1 kept"
+      }
+    ]
+  })
+
+  it("the update that failed is left alone, with a skip that says why and how to try again", () => {
+    const p = plan(d2, failed(newHash), policy())
+    expect(changing(p)).toEqual([])
+    expect(p.actions.find((a) => a._tag === "skip")?.reason).toBe(
+      "the update (image moor-fixture/app:1 -> :2) failed 1m30s ago and was rolled back: replacement failed at step 5 (wait-healthy shop-web-1): shop-web-1 is unhealthy; rolled back, shop-web-1 kept; it is not tried again until the spec changes (moor apply --retry-failed tries it now)"
+    )
+  })
+  it("a changed spec is tried (the failure was about another spec)", () => {
+    expect(changing(plan(d2, failed("another-spec-hash"), policy())).map((a) => a._tag)).toEqual(["recreate"])
+  })
+  it("--retry-failed tries it again", () => {
+    expect(changing(plan(d2, failed(newHash), policy({ retryFailed: true }))).map((a) => a._tag)).toEqual(["recreate"])
+  })
+})

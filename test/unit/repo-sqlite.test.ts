@@ -40,8 +40,9 @@ describe("SQLite repository file", () => {
       const again = yield* Repo.use((repo) => repo.getRun("r1")).pipe(Effect.provide(Repo.layerSqlite(file)))
       expect(again?.run).toMatchObject({ id: "r1", trigger: "watch", startedAt: 7 })
       const db = raw(file)
-      expect(db.prepare("SELECT migration_id, name FROM moor_migrations").all()).toEqual([
-        { migration_id: 1, name: "initial" }
+      expect(db.prepare("SELECT migration_id, name FROM moor_migrations ORDER BY migration_id").all()).toEqual([
+        { migration_id: 1, name: "initial" },
+        { migration_id: 2, name: "failed_rollouts" }
       ])
       db.close()
     })
