@@ -50,8 +50,15 @@ export const loadSpec = Effect.fn("loadSpec")(function* (path: string, flags: Gl
   }
   const desired = decoded.success
   const defaultHost = defaultHostOf(desired)
+  // --docker-host replaces the default host's endpoint; its TLS material still applies to a tcp:// one.
   const engines: Array<EngineConfig> = spec.engines.map((e) =>
-    Option.isSome(flags.dockerHost) && e.name === defaultHost ? { name: e.name, endpoint: flags.dockerHost.value } : e
+    Option.isSome(flags.dockerHost) && e.name === defaultHost
+      ? {
+          name: e.name,
+          endpoint: flags.dockerHost.value,
+          ...(e.tls !== undefined && flags.dockerHost.value.startsWith("tcp://") ? { tls: e.tls } : {})
+        }
+      : e
   )
   const repoUrl = Option.getOrElse(flags.repo, () => process.env.MOOR_REPO ?? defaultRepoUrl(spec.root))
   return { spec, desired, hosts: desired.hosts.map((h) => h.name), engines, repoUrl } satisfies Loaded

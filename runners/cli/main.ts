@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /** moor's command line: plan, apply, status, down, logs, runs. */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { SpecLoader } from "../../adapters/spec/SpecLoader.ts"
 import { serveCommand } from "../http/serve-command.ts"
+import { watchCommand } from "../watch/watch-command.ts"
 import { applyCommand } from "./apply-command.ts"
 import { downCommand } from "./down-command.ts"
 import { logsCommand } from "./logs-command.ts"
@@ -21,7 +23,8 @@ export const moor = Command.make("moor").pipe(
     downCommand,
     logsCommand,
     runsCommand,
-    serveCommand
+    serveCommand,
+    watchCommand
   ])
 )
 

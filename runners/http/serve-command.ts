@@ -5,7 +5,7 @@
  * SIGTERM stops accepting requests, cancels a queued pass and lets a running one finish (up to
  * `--drain-timeout`), then exits.
  */
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Config, Effect, Layer, Logger, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HttpRouter, HttpServer } from "effect/http"
