@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           name: "gauntlet",
           include: ["test/gauntlet/**/*.test.ts"],
-          testTimeout: 900_000,
+          testTimeout: 2_400_000,
           hookTimeout: 300_000,
           fileParallelism: false,
           env: { TESTCONTAINERS_RYUK_DISABLED: "true", TESTCONTAINERS_HOST_OVERRIDE: "localhost" }
