@@ -3,11 +3,19 @@
  * call is bounded in time (connect 3 s, operations 60 s, pulls 15 min) and its failure translated
  * once (translate-error.ts).
  */
-import { Effect, Layer, Result, type Stream } from "effect"
+import { Effect, Layer, Result, Schedule, type Stream } from "effect"
 import type { KnownHost, ObservedContainer, ObservedHost } from "../../core/model/observed.ts"
 import type { ContainerConfig } from "../../core/model/plan.ts"
 import { normalizeImage } from "../../core/names.ts"
-import { Docker, DockerError, type DockerShape, type EngineEvent, type NetworkSpec, type VolumeSpec } from "./Docker.ts"
+import {
+  Docker,
+  DockerError,
+  type DockerShape,
+  type EngineEvent,
+  isRetryable,
+  type NetworkSpec,
+  type VolumeSpec
+} from "./Docker.ts"
 import { type Connection, OPERATION_TIMEOUT_MS, PULL_TIMEOUT_MS, call, connect } from "./connection.ts"
 import { createBody } from "./create-body.ts"
 import { type EngineConfig, engineFromEnv } from "./endpoint.ts"
@@ -78,8 +86,12 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
 
     const observeKnown = (host: string, scope: string): Effect.Effect<KnownHost, DockerError> =>
       Effect.gen(function* () {
+        // A list that fails transiently (a reset connection, a 5xx) is asked again before the host is
+        // called unreachable; one that cannot connect at all is not.
         const list = (op: EngineCall, path: string, query?: Record<string, unknown>) =>
-          Effect.flatMap(use(host, op), ({ conn, ctx }) => call(conn, ctx, { method: "GET", path, query }))
+          Effect.flatMap(use(host, op), ({ conn, ctx }) => call(conn, ctx, { method: "GET", path, query })).pipe(
+            Effect.retry({ times: 2, schedule: Schedule.exponential("100 millis"), while: isRetryable })
+          )
         const [containers, volumes, networks, images] = yield* Effect.all(
           [
             list("containers.list", "/containers/json", { all: true, filters: { label: [`moor.scope=${scope}`] } }),

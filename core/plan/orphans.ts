@@ -50,6 +50,9 @@ export const planOrphans = (ctx: PlanContext, view: HostView, leftAlone: Readonl
   const host = view.host
   const placedHere = [...ctx.apps.values()].filter((a) => ctx.placement.get(a.name)?.includes(host) === true)
   const removals: Array<string> = []
+  // Apps moved away whose containers stay here until they are ready elsewhere: their networks and
+  // volumes stay with them.
+  const kept = new Set<string>()
   for (const c of view.containers) {
     const appName = c.labels[Label.app]!
     const service = c.labels[Label.service]!
@@ -73,6 +76,7 @@ export const planOrphans = (ctx: PlanContext, view: HostView, leftAlone: Readonl
           reason: `app ${appName} moved to ${moved.hosts.join(", ")}, but is not ready there (${moved.blocked}); kept here until it is`,
           waitsFor: []
         })
+        kept.add(appName)
         continue
       }
       reason = `app ${appName} moved to ${moved.hosts.join(", ")}`
@@ -88,7 +92,7 @@ export const planOrphans = (ctx: PlanContext, view: HostView, leftAlone: Readonl
   const declared = declaredNames(placedHere)
   const keptByApp = (labels: Readonly<Record<string, string>>) => {
     const owner = labels[Label.app]
-    return owner !== undefined && leftAlone.has(owner)
+    return owner !== undefined && (leftAlone.has(owner) || kept.has(owner))
   }
   for (const [name, n] of [...view.networks].sort(([a], [z]) => (a < z ? -1 : 1))) {
     if (n.labels[Label.scope] !== scope || declared.networks.has(name) || keptByApp(n.labels)) continue

@@ -144,3 +144,36 @@ describe("rule 6: an unreachable host is left alone", () => {
     ).toEqual(["skip"])
   })
 })
+
+describe("moving an app between hosts", () => {
+  const two = { hosts: [{ name: "h1" }, { name: "h2" }] }
+  const onH1 = desired([app("web", { s: svc() }, { hosts: ["h1"] })], two)
+  const onH2 = desired([app("web", { s: svc() }, { hosts: ["h2"] })], two)
+  const before = deployed(onH1, { hosts: ["h1", "h2"], images })
+
+  it("the app is created on the new host first; its removal from the old one waits for it to be ready", () => {
+    const p = plan(onH2, before, policy())
+    const ids = p.actions.map((a) => a.id)
+    const start = ids.indexOf("h2/web/s:start")
+    const stop = p.actions.find((a) => a.id === "h1/web/s:stop:web-s-1")
+    expect(start).toBeGreaterThanOrEqual(0)
+    expect(ids.indexOf("h1/web/s:stop:web-s-1")).toBeGreaterThan(start)
+    expect(stop?.waitsFor).toEqual(["h2/web/s:wait-healthy"])
+    expect(stop?.reason).toBe("app web moved to h2")
+  })
+
+  it("when the new host is down, the app keeps its containers and its network on the old one", () => {
+    const p = plan(
+      onH2,
+      {
+        ...before,
+        hosts: before.hosts.map((h) =>
+          h.host === "h2" ? { _tag: "Unreachable" as const, host: "h2", reason: "down" } : h
+        )
+      },
+      policy()
+    )
+    expect(changing(p)).toEqual([])
+    expect(p.actions.find((a) => a.host === "h1")?.reason).toMatch(/^app web moved to h2, but is not ready there/)
+  })
+})
