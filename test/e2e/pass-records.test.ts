@@ -41,7 +41,11 @@ describe("a pass on PostgreSQL, NATS and a webhook", () => {
       const nats = yield* Effect.promise(() => connect({ servers: natsUrl }))
       yield* Effect.addFinalizer(() => Effect.promise(() => nats.close()))
       const natsSeen: Array<string> = []
-      const sub = nats.subscribe(`moor.${SCOPE}.>`, { callback: (_e, m) => natsSeen.push(m.subject) })
+      const sub = nats.subscribe(`moor.${SCOPE}.>`, {
+        callback: (_e, m) => {
+          natsSeen.push(m.subject)
+        }
+      })
       yield* Effect.promise(() => nats.flush())
       const receiver = yield* webhookReceiver()
       const layers = Layer.mergeAll(
