@@ -7,6 +7,7 @@
 import Dockerode from "dockerode"
 import type { Agent } from "node:http"
 import type { Readable } from "node:stream"
+import { inspect } from "node:util"
 import { Effect, Result } from "effect"
 import type { DockerError } from "./Docker.ts"
 import { httpAgent, httpsAgent } from "./connect-agent.ts"
@@ -28,6 +29,17 @@ export interface Connection {
   readonly modem: Modem
 }
 
+/**
+ * docker-modem formats every request's options with `util.inspect(options, { showHidden: true,
+ * depth: null })` for its debug log, whether debugging is on or not. The options hold the agent,
+ * and through it every open socket: walking them costs tens of milliseconds of CPU per request,
+ * more with each socket in use (30 concurrent creates blocked the event loop for seconds, long
+ * enough for the connect timeout to fail healthy connections). An agent that prints as its name
+ * makes that formatting free.
+ */
+const opaque = <A extends Agent>(agent: A, name: string): A =>
+  Object.defineProperty(agent, inspect.custom, { value: () => name, enumerable: false })
+
 export const connect = (config: EngineConfig): Result.Result<Connection, string> =>
   Result.gen(function* () {
     const raw = config.endpoint ?? DEFAULT_ENDPOINT
@@ -36,7 +48,12 @@ export const connect = (config: EngineConfig): Result.Result<Connection, string>
     const clean = { ...none, ca: undefined, cert: undefined, key: undefined, version: undefined, headers: {} }
     let options: ModemOptions
     if (endpoint._tag === "unix") {
-      options = { ...clean, socketPath: endpoint.path, protocol: "http", agent: httpAgent(CONNECT_TIMEOUT_MS) }
+      options = {
+        ...clean,
+        socketPath: endpoint.path,
+        protocol: "http",
+        agent: opaque(httpAgent(CONNECT_TIMEOUT_MS), "HttpConnectAgent")
+      }
     } else if (endpoint._tag === "ssh") {
       if (config.tls !== undefined)
         return yield* Result.fail(`engine "${config.name}": TLS files are for tcp:// endpoints, not ssh://`)
@@ -55,7 +72,7 @@ export const connect = (config: EngineConfig): Result.Result<Connection, string>
         protocol: "http",
         host: endpoint.host,
         port: endpoint.port,
-        agent: httpAgent(CONNECT_TIMEOUT_MS)
+        agent: opaque(httpAgent(CONNECT_TIMEOUT_MS), "HttpConnectAgent")
       }
     } else {
       const tls = yield* loadTls(config.name, config.tls)
@@ -67,7 +84,7 @@ export const connect = (config: EngineConfig): Result.Result<Connection, string>
         ...(tls.ca === undefined ? {} : { ca: tls.ca }),
         ...(tls.cert === undefined ? {} : { cert: tls.cert }),
         ...(tls.key === undefined ? {} : { key: tls.key }),
-        agent: httpsAgent(CONNECT_TIMEOUT_MS, { rejectUnauthorized: tls.verify })
+        agent: opaque(httpsAgent(CONNECT_TIMEOUT_MS, { rejectUnauthorized: tls.verify }), "HttpsConnectAgent")
       }
     }
     try {

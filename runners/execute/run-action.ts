@@ -38,9 +38,28 @@ export const runStep = (o: RunOptions, host: string, step: Step) =>
     const call = <A>(what: string, eff: Effect.Effect<A, DockerError>, timeoutMs = o.callTimeoutMs) =>
       engineCall(o, what, timeoutMs, eff)
     switch (step._tag) {
-      case "create":
-        yield* call(`create ${step.container.name}`, docker.createContainer(host, step.container))
+      case "create": {
+        // Another runner (one that does not share this one's leases) may have created the very same
+        // container a moment ago: that is done, not a failure. Anything else holding the name is.
+        const config = step.container
+        const created = docker.createContainer(host, config).pipe(
+          Effect.asVoid,
+          Effect.catchIf(
+            (e) => e.kind === "conflict",
+            (e) =>
+              Effect.flatMap(docker.inspectContainer(host, config.name), (there) =>
+                there !== undefined &&
+                there.labels[Label.scope] === o.scope &&
+                there.labels[Label.hash] !== undefined &&
+                there.labels[Label.hash] === config.labels[Label.hash]
+                  ? Effect.void
+                  : Effect.fail(e)
+              )
+          )
+        )
+        yield* call(`create ${config.name}`, created)
         return
+      }
       case "start":
         yield* call(`start ${step.container.name}`, docker.startContainer(host, refOf(step.container)))
         return
@@ -108,11 +127,17 @@ export const runAction = (o: RunOptions, action: Action): Effect.Effect<string |
     const host = action.host
     switch (action._tag) {
       case "ensure-network":
+        // A conflict: the network exists now (another runner made it), which is what was wanted.
         yield* engineCall(
           o,
           `create network ${action.network.name}`,
           o.callTimeoutMs,
-          docker.createNetwork(host, action.network)
+          docker.createNetwork(host, action.network).pipe(
+            Effect.catchIf(
+              (e) => e.kind === "conflict",
+              () => Effect.void
+            )
+          )
         )
         return undefined
       case "ensure-volume":
