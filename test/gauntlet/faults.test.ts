@@ -1,6 +1,6 @@
 /**
  * Section 2, engine faults: a proxy in front of the Docker API socket answers 20% of the requests
- * with a 500, a 409, a timeout or a dropped connection. Reconciling the example through it converges
+ * with a 500, a 409, a timeout or a dropped connection, or lets the engine act and loses its answer. Reconciling the example through it converges
  * within a bounded number of passes; an action's failure only holds back what waits on it (its app,
  * and the apps that require it); no pass runs past its timeouts.
  */

@@ -1,14 +1,15 @@
 /**
  * A fault-injecting proxy in front of the Docker API socket: a share of the requests get an
- * injected 500 or 409, are held until the connection drops (a timeout), or are dropped at once;
- * the others go through, streams and upgraded connections (exec attach) included. Seeded, so a
- * run can be replayed.
+ * injected 500 or 409, are held until the connection drops (a timeout), are dropped at once, or
+ * reach the engine but lose its answer; the others go through, streams and upgraded connections
+ * (exec attach) included. Seeded, so a run can be replayed.
  */
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http"
 import { connect, type Socket } from "node:net"
 import { existsSync, rmSync } from "node:fs"
 
-export type Fault = "500" | "409" | "timeout" | "drop"
+/** `lost`: the engine does the work, but its answer never arrives (the connection drops). */
+export type Fault = "500" | "409" | "timeout" | "drop" | "lost"
 
 export interface FaultProxy {
   readonly socketPath: string
@@ -46,7 +47,7 @@ const defaultEligible = (_method: string, path: string) => !/\/(events|logs)\b/.
 export const startFaultProxy = (socketPath: string, options: FaultOptions): Promise<FaultProxy> => {
   const upstream = options.upstream ?? "/var/run/docker.sock"
   const next = random(options.seed)
-  const faults: Record<Fault, number> = { "500": 0, "409": 0, timeout: 0, drop: 0 }
+  const faults: Record<Fault, number> = { "500": 0, "409": 0, timeout: 0, drop: 0, lost: 0 }
   let requests = 0
   let enabled = true
   const eligible = options.eligible ?? defaultEligible
@@ -54,7 +55,7 @@ export const startFaultProxy = (socketPath: string, options: FaultOptions): Prom
   const pick = (method: string, path: string): Fault | undefined => {
     requests++
     if (!enabled || !eligible(method, path) || next() >= options.share) return undefined
-    const kinds: ReadonlyArray<Fault> = ["500", "409", "timeout", "drop"]
+    const kinds: ReadonlyArray<Fault> = ["500", "409", "timeout", "drop", "lost"]
     const fault = kinds[Math.floor(next() * kinds.length)]!
     faults[fault]++
     return fault
@@ -82,6 +83,11 @@ export const startFaultProxy = (socketPath: string, options: FaultOptions): Prom
       return
     }
     const up = request({ socketPath: upstream, path: req.url, method: req.method, headers: req.headers }, (upRes) => {
+      if (fault === "lost") {
+        upRes.resume()
+        upRes.on("end", () => req.socket.destroy())
+        return
+      }
       res.writeHead(upRes.statusCode ?? 502, upRes.headers)
       upRes.pipe(res)
     })
