@@ -59,6 +59,21 @@ export interface EngineEvent {
   readonly at: number
 }
 
+/** What `lock` found: the lock is this runner's now, or another runner holds it until `expiresAt`. */
+export type EngineLock =
+  | { readonly _tag: "Locked"; readonly id: string }
+  | { readonly _tag: "Held"; readonly holder: string; readonly expiresAt: number }
+
+export interface LockRequest {
+  readonly scope: string
+  readonly holder: string
+  /** Epoch ms: a lock that expired at or before `now` is taken over. */
+  readonly now: number
+  readonly expiresAt: number
+  /** A holder known to be dead (a process gone on this machine): its lock is taken over at once. */
+  readonly takeOverFrom?: string | undefined
+}
+
 export interface DockerShape {
   /** The hosts this service can reach, in the order declared. */
   readonly hosts: ReadonlyArray<string>
@@ -110,6 +125,16 @@ export interface DockerShape {
     ref: string,
     options: { readonly follow: boolean; readonly tail?: number | undefined }
   ) => Stream.Stream<string, DockerError>
+  /**
+   * The engine's own lock for a scope, which every runner on this engine sees whatever repository
+   * it records to: a container named `moor-lock-<scope>` that is created and never started (from
+   * `moor-lock:1`, an empty image moor imports on first use). Container names are unique on an
+   * engine, so of two runners creating it at once one gets a conflict and finds the other's lock.
+   * Taking it again with the same holder succeeds. Not labelled with `moor.scope`: no pass sees it.
+   */
+  readonly lock: (host: string, request: LockRequest) => Effect.Effect<EngineLock, DockerError>
+  /** Removes the lock `id` that `lock` gave; one that is already gone succeeds. */
+  readonly unlock: (host: string, id: string) => Effect.Effect<void, DockerError>
   /** The engine's container events for this scope's containers, from now on. */
   readonly events: (host: string, scope: string) => Stream.Stream<EngineEvent, DockerError>
 }

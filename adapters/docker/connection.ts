@@ -99,6 +99,8 @@ export interface CallOptions {
   readonly path: string
   readonly query?: Readonly<Record<string, unknown>> | undefined
   readonly body?: unknown
+  /** A raw body (a tar archive), sent as `application/tar` instead of `body`. */
+  readonly file?: Buffer | undefined
   /** Statuses that are not failures, besides 2xx. */
   readonly alsoOk?: ReadonlyArray<number> | undefined
   readonly timeoutMs?: number | undefined
@@ -123,6 +125,7 @@ const dial = (conn: Connection, ctx: CallContext, options: CallOptions, isStream
             options: { _query: options.query ?? {}, _body: options.body ?? {} },
             statusCodes: statusCodes(options.alsoOk),
             isStream,
+            ...(options.file === undefined ? {} : { file: options.file }),
             abortSignal: signal
           },
           (err, data) => (err === null ? resolve(data) : reject(err))

@@ -18,6 +18,7 @@ import {
 } from "./Docker.ts"
 import { type Connection, OPERATION_TIMEOUT_MS, PULL_TIMEOUT_MS, call, connect } from "./connection.ts"
 import { createBody } from "./create-body.ts"
+import { makeLiveLock } from "./live-lock.ts"
 import { type EngineConfig, engineFromEnv } from "./endpoint.ts"
 import { execIn, followEvents, followLogs, followPull } from "./live-streams.ts"
 import {
@@ -254,7 +255,8 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
       }),
       logs: (host, ref, options): Stream.Stream<string, DockerError> =>
         followLogs(use(host, "container.logs", ref), options),
-      events: (host, scope): Stream.Stream<EngineEvent, DockerError> => followEvents(use(host, "events", scope), scope)
+      events: (host, scope): Stream.Stream<EngineEvent, DockerError> => followEvents(use(host, "events", scope), scope),
+      ...makeLiveLock(use)
     }
     return shape
   })

@@ -10,6 +10,7 @@ import type { ContainerConfig } from "../../core/model/plan.ts"
 import { normalizeImage } from "../../core/names.ts"
 import type { DockerError, DockerShape, EngineEvent, ExecResult } from "./Docker.ts"
 import { EVENT_ACTIONS, EXEC_OUTPUT_LIMIT } from "./live-streams.ts"
+import { makeMemoryLock } from "./memory-lock.ts"
 import { type Kit, emit, removeProcess, startProcess, stopProcess } from "./memory-lifecycle.ts"
 import type { ExecOutcome, ExecScript, FailNext, FailRandomly } from "./memory-model.ts"
 import { resolveHealthcheck } from "./memory-model.ts"
@@ -440,7 +441,8 @@ export const makeMemoryDocker = (world: World): DockerShape => {
             h.listeners.delete(listener)
           }
         })
-      )
+      ),
+    ...makeMemoryLock((host, op, target) => gate(world, host, op, target))
   }
   return shape
 }

@@ -84,6 +84,8 @@ export interface HostState {
   readonly containers: Map<string, Container>
   readonly volumes: Map<string, Volume>
   readonly networks: Map<string, Network>
+  /** Engine locks (`DockerShape.lock`) by scope. */
+  readonly locks: Map<string, { readonly id: string; readonly labels: Readonly<Record<string, string>> }>
   readonly events: Array<EngineEvent>
   readonly listeners: Set<(e: EngineEvent) => void>
   /** Closed when the host goes away: streams following it end with an error. */
@@ -102,6 +104,7 @@ export const newHost = (name: string, images: ReadonlyArray<MemoryImage>): HostS
     containers: new Map(),
     volumes: new Map(),
     networks: new Map(),
+    locks: new Map(),
     events: [],
     listeners: new Set(),
     breakers: new Set(),

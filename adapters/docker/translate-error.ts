@@ -30,6 +30,10 @@ export type EngineCall =
   | "network.remove"
   | "volume.create"
   | "volume.remove"
+  | "lock.create"
+  | "lock.inspect"
+  | "lock.remove"
+  | "lock.image"
 
 const verbs: Record<EngineCall, string> = {
   ping: "ping the engine",
@@ -53,7 +57,11 @@ const verbs: Record<EngineCall, string> = {
   "network.create": "create network",
   "network.remove": "remove network",
   "volume.create": "create volume",
-  "volume.remove": "remove volume"
+  "volume.remove": "remove volume",
+  "lock.create": "take the engine lock",
+  "lock.inspect": "read the engine lock",
+  "lock.remove": "release the engine lock",
+  "lock.image": "import the engine lock's empty image"
 }
 
 export interface CallContext {

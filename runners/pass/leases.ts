@@ -7,9 +7,17 @@
  * wait for the other's (a takes `a`, b takes `b`, each then waits for the other host) would each
  * wait out `waitMs` and then leave the other's host alone; in one global order a runner only ever
  * waits while holding hosts that come before the one it waits for, so no such cycle can form.
+ *
+ * The repo lease only keeps out runners that record to the same repository. Each host's engine also
+ * holds a lock of its own (`Docker.lock`), taken after the lease and under the same deadline, which
+ * keeps out every other runner on that engine: two cron jobs on different SQLite files, a laptop
+ * and a server. It expires after `ENGINE_LOCK_MIN_MS` at the least (it cannot be renewed), is taken
+ * over at once from a holder that died on this machine or whose repo lease expired, and is removed
+ * when the pass ends.
  */
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect, Result, Schedule } from "effect"
 import { hostname } from "node:os"
+import { Docker, type DockerError, isRetryable } from "../../adapters/docker/Docker.ts"
 import { Repo } from "../../adapters/repo/Repo.ts"
 
 export interface LeaseOptions {
@@ -24,9 +32,16 @@ export interface Leases {
   readonly busy: ReadonlyMap<string, string>
   /** Runs of a dead holder that were marked abandoned when its expired lease was taken over. */
   readonly abandoned: ReadonlyArray<string>
+  /** The engine lock taken on each held host (none on an engine that did not answer). */
+  readonly locks: ReadonlyMap<string, string>
 }
 
 const POLL_MS = 500
+/** The engine lock's life: it cannot be renewed, so it outlasts any pass moor expects to run. */
+export const ENGINE_LOCK_MIN_MS = 10 * 60_000
+
+const expiresIn = (expiresAt: number, now: number): string =>
+  Number.isFinite(expiresAt) ? `expires in ${Math.max(0, Math.ceil((expiresAt - now) / 1000))}s` : "does not expire"
 
 /**
  * A holder is `machine:pid:token` (ids.ts). One that ran on this machine in a process that no longer
@@ -53,14 +68,18 @@ export const acquireLeases = Effect.fn("acquireLeases")(function* (
   const held: Array<string> = []
   const busy = new Map<string, string>()
   const abandoned: Array<string> = []
+  const locks = new Map<string, string>()
+  const clock = Effect.clockWith((c) => c.currentTimeMillis)
   // One deadline for all hosts: once it has passed, each remaining host gets a single try.
-  const deadline = (yield* Effect.clockWith((c) => c.currentTimeMillis)) + options.waitMs
+  const deadline = (yield* clock) + options.waitMs
+  const wait = (now: number) => Effect.sleep(Duration.millis(Math.min(POLL_MS, deadline - now)))
   for (const host of [...new Set(hosts)].sort()) {
     let takeOverFrom: string | undefined
+    let previousHolder: string | undefined
     for (;;) {
       const r = yield* repo.acquireLease(scope, host, holder, options.ttlMs, { takeOverFrom })
       if (r._tag === "Acquired") {
-        held.push(host)
+        previousHolder = r.previousHolder
         abandoned.push(...r.abandonedRuns)
         break
       }
@@ -68,19 +87,73 @@ export const acquireLeases = Effect.fn("acquireLeases")(function* (
         takeOverFrom = r.heldBy
         continue
       }
-      const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      const now = yield* clock
       if (now >= deadline) {
         busy.set(
           host,
-          `another moor (${r.heldBy}) is reconciling host ${host}; its lease expires in ${Math.max(0, Math.ceil((r.expiresAt - now) / 1000))}s`
+          `another moor (${r.heldBy}) is reconciling host ${host}; its lease ${expiresIn(r.expiresAt, now)}`
         )
         break
       }
+      yield* wait(now)
+    }
+    if (busy.has(host)) continue
+    const locked = yield* engineLock(scope, host, holder, options.ttlMs, deadline, previousHolder)
+    if (locked._tag === "Busy") {
+      busy.set(host, locked.why)
+      yield* repo.releaseLease(scope, host, holder).pipe(Effect.ignore)
+      continue
+    }
+    held.push(host)
+    if (locked.id !== undefined) locks.set(host, locked.id)
+  }
+  return { held: held.sort(), busy, abandoned, locks } satisfies Leases
+})
+
+/**
+ * The engine's lock on `host`, waiting for it until `deadline`. An engine that does not answer gives
+ * no lock and no refusal: the pass finds the host unreachable and changes nothing there.
+ */
+const engineLock = (
+  scope: string,
+  host: string,
+  holder: string,
+  ttlMs: number,
+  deadline: number,
+  expiredHolder: string | undefined
+) =>
+  Effect.gen(function* () {
+    const docker = yield* Docker
+    let takeOverFrom = expiredHolder
+    for (;;) {
+      const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      const expiresAt = now + Math.max(ttlMs, ENGINE_LOCK_MIN_MS)
+      const r = yield* docker
+        .lock(host, { scope, holder, now, expiresAt, takeOverFrom })
+        .pipe(
+          Effect.retry({ times: 3, schedule: Schedule.exponential("200 millis"), while: isRetryable }),
+          Effect.result
+        )
+      if (Result.isFailure(r)) return failedLock(host, r.failure)
+      if (r.success._tag === "Locked") return { _tag: "Locked", id: r.success.id } as const
+      const { holder: other, expiresAt: theirs } = r.success
+      if (other !== takeOverFrom && holderIsGone(other)) {
+        takeOverFrom = other
+        continue
+      }
+      if (now >= deadline)
+        return {
+          _tag: "Busy",
+          why: `another moor (${other}) holds the engine lock of scope ${scope} on host ${host}; it ${expiresIn(theirs, now)}`
+        } as const
       yield* Effect.sleep(Duration.millis(Math.min(POLL_MS, deadline - now)))
     }
-  }
-  return { held: held.sort(), busy, abandoned } satisfies Leases
-})
+  })
+
+const failedLock = (host: string, e: DockerError) =>
+  e.kind === "unreachable"
+    ? ({ _tag: "Locked", id: undefined } as const)
+    : ({ _tag: "Busy", why: `could not take the engine lock on host ${host}: ${e.message}` } as const)
 
 /** Keeps the leases renewed (every third of the TTL) for as long as the returned scope lives. */
 export const keepLeases = (scope: string, hosts: ReadonlyArray<string>, holder: string, ttlMs: number) =>
@@ -94,9 +167,17 @@ export const keepLeases = (scope: string, hosts: ReadonlyArray<string>, holder: 
     )
   })
 
-export const releaseLeases = (scope: string, hosts: ReadonlyArray<string>, holder: string) =>
+export const releaseLeases = (
+  scope: string,
+  hosts: ReadonlyArray<string>,
+  holder: string,
+  locks: ReadonlyMap<string, string>
+) =>
   Effect.gen(function* () {
     const repo = yield* Repo
+    const docker = yield* Docker
+    // The engine lock first: a runner waiting on this repo's lease then finds the engine free too.
+    yield* Effect.forEach(locks, ([host, id]) => docker.unlock(host, id).pipe(Effect.ignore), { discard: true })
     yield* Effect.forEach(hosts, (host) => repo.releaseLease(scope, host, holder).pipe(Effect.ignore), {
       discard: true
     })

@@ -110,7 +110,12 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
   const now = () => Effect.clockWith((c) => c.currentTimeMillis)
 
   const leases = dryRun
-    ? { held: [...input.hosts], busy: new Map<string, string>(), abandoned: [] as ReadonlyArray<string> }
+    ? {
+        held: [...input.hosts],
+        busy: new Map<string, string>(),
+        abandoned: [] as ReadonlyArray<string>,
+        locks: new Map<string, string>()
+      }
     : yield* acquireLeases(scope, input.hosts, input.holder, input.lease)
   for (const id of leases.abandoned)
     yield* Effect.logWarning(`run ${id} was abandoned by a runner that died; its lease was taken over`)
@@ -343,6 +348,6 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
   })
 
   return yield* Effect.scoped(body).pipe(
-    Effect.ensuring(dryRun ? Effect.void : releaseLeases(scope, leases.held, input.holder))
+    Effect.ensuring(dryRun ? Effect.void : releaseLeases(scope, leases.held, input.holder, leases.locks))
   )
 })

@@ -13,10 +13,13 @@ export const raw = new Dockerode({ socketPath: SOCKET })
 
 export const newScope = (): string => `test-${randomBytes(4).toString("hex")}`
 
-/** Removes every container, network and volume carrying `moor.scope=<scope>`. */
+/** Removes every container, network and volume carrying `moor.scope=<scope>`, and the scope's engine lock. */
 export const cleanupScope = async (scope: string): Promise<void> => {
   const label = [`moor.scope=${scope}`]
-  const containers = await raw.listContainers({ all: true, filters: { label } })
+  const containers = [
+    ...(await raw.listContainers({ all: true, filters: { label } })),
+    ...(await raw.listContainers({ all: true, filters: { label: [`moor.lock=${scope}`] } }))
+  ]
   await Promise.all(
     containers.map((c) =>
       raw
