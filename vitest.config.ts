@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config"
 
 // Three projects: `unit` (pure and in-memory, seconds), `e2e` (a real Docker engine and real servers),
-// `gauntlet` (slow reliability runs). `npm test` runs unit and e2e; `npm run gauntlet` runs the last.
+// `gauntlet` (slow reliability runs, docs/reliability.md). `npm test` runs all three; `npm run gauntlet`
+// runs the gauntlet alone.
 export default defineConfig({
   test: {
     projects: [

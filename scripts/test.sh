@@ -3,12 +3,16 @@
 #   env        scripts/test-env.sh docker fixtures postgres nats engine-b
 #   typecheck  tsc --noEmit -p .
 #   lint       eslint . && prettier --check .
+#   check-*    every scripts/check-*.sh, in name order (extra checks other parts of the project add)
 #   unit       vitest run --project unit
 #   e2e        vitest run --project e2e
-#   check-*    every scripts/check-*.sh, in name order (extra checks other parts of the project add)
+#   gauntlet   vitest run --project gauntlet (docs/reliability.md); its summary lines are printed at the end
 # Prints the time of each stage and a summary; exits with the failing stage's status.
 #
-# Env: MOOR_TEST_ONLY=unit  skip the environment and the e2e stage (quick local runs).
+# Env: MOOR_TEST_ONLY=unit      typecheck, lint, checks and unit tests only (quick local runs)
+#      MOOR_TEST_ONLY=e2e       everything but the gauntlet
+#      MOOR_TEST_ONLY=gauntlet  the environment and the gauntlet only (`npm run gauntlet`)
+#      MOOR_GAUNTLET_REPORT     where the gauntlet's summary lines go (default: a temporary file)
 set -euo pipefail
 
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
@@ -27,9 +31,10 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 only=${MOOR_TEST_ONLY:-}
 case "$only" in
   "" | all) only=all ;;
-  unit) ;;
-  *) die "MOOR_TEST_ONLY='$only' is not supported (use MOOR_TEST_ONLY=unit, or leave it unset for everything)" ;;
+  unit | e2e | gauntlet) ;;
+  *) die "MOOR_TEST_ONLY='$only' is not supported (use unit, e2e or gauntlet, or leave it unset for everything)" ;;
 esac
+wants() { [[ $only == all || " $* " == *" $only "* ]]; }
 
 now_us() { echo "${EPOCHREALTIME//[.,]/}"; }
 secs() { printf '%d.%01ds' $(($1 / 1000000)) $(($1 % 1000000 / 100000)); }
@@ -59,21 +64,29 @@ report() {
   echo "  total        $(secs $(($(now_us) - t_all)))"
 }
 
-if [[ $only == all ]]; then
-  stage env bash scripts/test-env.sh docker fixtures postgres nats engine-b
-else
-  summary+=("$(printf '%-12s skipped (MOOR_TEST_ONLY=%s)' env "$only")")
+skip() { summary+=("$(printf '%-12s skipped (MOOR_TEST_ONLY=%s)' "$1" "$only")"); }
+
+gauntlet_report=${MOOR_GAUNTLET_REPORT:-${TMPDIR:-/tmp}/moor-gauntlet-report.$$.txt}
+gauntlet() {
+  local rc=0
+  : >"$gauntlet_report"
+  MOOR_GAUNTLET_REPORT=$gauntlet_report vitest run --project gauntlet || rc=$?
+  echo "=== gauntlet summary (docs/reliability.md):"
+  sed 's/^/  /' "$gauntlet_report"
+  [[ -n ${MOOR_GAUNTLET_REPORT:-} ]] || rm -f "$gauntlet_report"
+  return "$rc"
+}
+
+if wants e2e gauntlet; then stage env bash scripts/test-env.sh docker fixtures postgres nats engine-b; else skip env; fi
+if wants unit e2e; then
+  stage typecheck tsc --noEmit -p .
+  stage lint bash -c "eslint . && prettier --check ."
+  shopt -s nullglob
+  for check in scripts/check-*.sh; do
+    stage "$(basename "$check" .sh)" bash "$check"
+  done
+  stage unit vitest run --project unit
 fi
-stage typecheck tsc --noEmit -p .
-stage lint bash -c "eslint . && prettier --check ."
-stage unit vitest run --project unit
-if [[ $only == all ]]; then
-  stage e2e vitest run --project e2e --passWithNoTests
-else
-  summary+=("$(printf '%-12s skipped (MOOR_TEST_ONLY=%s)' e2e "$only")")
-fi
-shopt -s nullglob
-for check in scripts/check-*.sh; do
-  stage "$(basename "$check" .sh)" bash "$check"
-done
+if wants e2e; then stage e2e vitest run --project e2e --passWithNoTests; else skip e2e; fi
+if wants gauntlet; then stage gauntlet gauntlet; else skip gauntlet; fi
 report

@@ -9,16 +9,30 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cleanupScope, raw } from "../support/docker-e2e.ts"
 import { requireServers } from "../support/env.ts"
-import { engineView, moor, removeContainersKeepVolumes, summary } from "../support/gauntlet.ts"
+import {
+  engineView,
+  execIn,
+  type Foreign,
+  foreignProblems,
+  moor,
+  plantForeign,
+  removeContainersKeepVolumes,
+  removeForeign,
+  runsOf,
+  summary
+} from "../support/gauntlet.ts"
 import { dropTestSchemas, uniqueSchema, urlWithSchema } from "../support/repo/pg.ts"
 
 const SCOPE = "shop"
 
+let foreign: Foreign | undefined
 beforeAll(async () => {
   await requireServers("postgres")
   await cleanupScope(SCOPE)
+  foreign = await plantForeign(raw, "web-frontend-1-foreign")
 })
 afterAll(async () => {
+  if (foreign !== undefined) await removeForeign(foreign)
   await cleanupScope(SCOPE)
   await dropTestSchemas()
 })
@@ -54,6 +68,8 @@ describe("concurrent runners", () => {
     const rounds = 3
     const problems: Array<string> = []
     let failures = 0
+    const marker = `concurrent-${Date.now()}`
+    let markerKept = 0
     for (let round = 1; round <= rounds; round++) {
       await removeContainersKeepVolumes(SCOPE)
       let runs: Array<{ code: number; stdout: string; stderr: string }> = []
@@ -82,7 +98,19 @@ describe("concurrent runners", () => {
         problems.push(`round ${round}: containers ${names.join(", ")}`)
       const converged = await moor(sqlite, "plan", "examples/shop", "--detailed-exitcode")
       if (converged.code !== 0) problems.push(`round ${round}: not converged:\n${converged.stdout}`)
+      // The volume's data, written after the first round, is still there after the next ones.
+      if (round === 1) await execIn("db-store-1", ["sh", "-c", `echo ${marker} > /data/marker`])
+      else if ((await execIn("db-store-1", ["cat", "/data/marker"]).catch(String)).trim() === marker) markerKept++
+      else problems.push(`round ${round}: the volume's data is gone`)
     }
+    const touched = foreign === undefined ? ["no foreign container"] : await foreignProblems(foreign)
+    problems.push(...touched)
+    // Each runner keeps its runs in its own repository: 2 applies per repository per round.
+    const kept = (await runsOf(sqlite)).length + (await runsOf(pg)).length
+    if (kept !== rounds * 4) problems.push(`the repos keep ${kept} runs of ${rounds * 4}`)
+    summary(
+      `nothing_lost concurrency: volume data ${markerKept}/${rounds - 1} kept, foreign container ${touched.length === 0 ? "untouched" : "TOUCHED"}, ${kept}/${rounds * 4} runs kept`
+    )
     summary(`concurrent_runners 4x${rounds} rounds, ${failures} runner failures, ${problems.length} problems`)
     expect(problems).toEqual([])
   })

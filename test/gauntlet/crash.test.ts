@@ -8,8 +8,20 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { cleanupScope } from "../support/docker-e2e.ts"
-import { applyKilled, engineView, execIn, moor, removeContainersKeepVolumes, summary } from "../support/gauntlet.ts"
+import { cleanupScope, raw } from "../support/docker-e2e.ts"
+import {
+  applyKilled,
+  engineView,
+  execIn,
+  type Foreign,
+  foreignProblems,
+  moor,
+  plantForeign,
+  removeContainersKeepVolumes,
+  removeForeign,
+  runsOf,
+  summary
+} from "../support/gauntlet.ts"
 
 const SCOPE = "shop"
 const state = mkdtempSync(join(tmpdir(), "moor-crash-"))
@@ -21,6 +33,7 @@ const expectedNames = ["api-migrate-1", "api-server-1", "db-store-1", "web-front
 const checkConverged = async (label: string): Promise<Array<string>> => {
   const problems: Array<string> = []
   const again = await moor(env, "apply", "examples/shop", "--quiet")
+  applies++
   if (again.code !== 0)
     problems.push(`${label}: the pass after the crash exited ${again.code}: ${again.stderr}${again.stdout.slice(-800)}`)
   const plan = await moor(env, "plan", "examples/shop", "--detailed-exitcode")
@@ -29,7 +42,9 @@ const checkConverged = async (label: string): Promise<Array<string>> => {
   const names = view.containers.map((c) => c.name)
   if (JSON.stringify(names) !== JSON.stringify(expectedNames)) problems.push(`${label}: containers ${names.join(", ")}`)
   const marker = await execIn("db-store-1", ["cat", "/data/marker"]).catch((e: unknown) => String(e))
-  if (marker.trim() !== MARKER) problems.push(`${label}: the volume's data is gone (${marker.trim()})`)
+  markerChecks++
+  if (marker.trim() === MARKER) markerKept++
+  else problems.push(`${label}: the volume's data is gone (${marker.trim()})`)
   const runs = JSON.parse((await moor(env, "runs", "--json", "--limit", "5")).stdout) as Array<{
     status: string
     id: string
@@ -40,16 +55,26 @@ const checkConverged = async (label: string): Promise<Array<string>> => {
 }
 
 let actionsInColdDeploy = 0
+/** Every `moor apply` run here, killed or not: the repo must keep a run of each (section 6). */
+let applies = 0
+let markerChecks = 0
+let markerKept = 0
+let foreign: Foreign | undefined
 beforeAll(async () => {
   await cleanupScope(SCOPE)
+  foreign = await plantForeign(raw, "web-frontend-1-foreign")
   const first = await moor(env, "apply", "examples/shop", "--quiet")
+  applies++
   expect(first.code).toBe(0)
   await execIn("db-store-1", ["sh", "-c", `echo ${MARKER} > /data/marker`])
   await removeContainersKeepVolumes(SCOPE)
   const plan = JSON.parse((await moor(env, "plan", "examples/shop", "--json")).stdout) as { actions: Array<unknown> }
   actionsInColdDeploy = plan.actions.length
 }, 600_000)
-afterAll(() => cleanupScope(SCOPE), 120_000)
+afterAll(async () => {
+  if (foreign !== undefined) await removeForeign(foreign)
+  await cleanupScope(SCOPE)
+}, 120_000)
 
 describe("crashes mid-apply", () => {
   it("a cold deploy killed after each of its actions converges on the next pass", async () => {
@@ -60,6 +85,7 @@ describe("crashes mid-apply", () => {
     for (let k = 1; k <= actionsInColdDeploy; k++) {
       await removeContainersKeepVolumes(SCOPE)
       const crash = await applyKilled(env, { afterResults: k }, "examples/shop")
+      applies++
       const found = await checkConverged(
         `k=${k} (killed after ${crash.printed} results${crash.killed ? "" : ", it ended first"})`
       )
@@ -91,6 +117,7 @@ describe("crashes mid-apply", () => {
       )
       await applyKilled(env, { afterMs: delay }, spec)
       const again = await moor(env, "apply", spec, "--quiet")
+      applies += 2
       const plan = await moor(env, "plan", spec, "--detailed-exitcode")
       const names = (await engineView(SCOPE)).containers.map((c) => c.name)
       const label = `replacement killed after ${delay} ms`
@@ -102,5 +129,16 @@ describe("crashes mid-apply", () => {
     }
     summary(`crash_replacements ${converged}/${delays.length} converged`)
     expect(problems).toEqual([])
+  })
+
+  it("nothing was lost: the volume's data, the foreign container, a run for every apply", async () => {
+    const touched = foreign === undefined ? ["no foreign container"] : await foreignProblems(foreign)
+    const runs = await runsOf(env)
+    summary(
+      `nothing_lost crash: volume data ${markerKept}/${markerChecks} kept, foreign container ${touched.length === 0 ? "untouched" : "TOUCHED"}, ${runs.length}/${applies} runs kept`
+    )
+    expect(touched).toEqual([])
+    expect(runs.length).toBe(applies)
+    expect(markerKept).toBe(markerChecks)
   })
 })

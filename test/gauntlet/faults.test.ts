@@ -8,9 +8,20 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { cleanupScope } from "../support/docker-e2e.ts"
+import { cleanupScope, raw } from "../support/docker-e2e.ts"
 import { startFaultProxy } from "../support/fault-proxy.ts"
-import { engineView, moor, summary } from "../support/gauntlet.ts"
+import {
+  engineView,
+  execIn,
+  type Foreign,
+  foreignProblems,
+  moor,
+  plantForeign,
+  removeContainersKeepVolumes,
+  removeForeign,
+  runsOf,
+  summary
+} from "../support/gauntlet.ts"
 
 const SCOPE = "shop"
 const MAX_PASSES = 10
@@ -27,8 +38,15 @@ interface ApplyJson {
   readonly results: ReadonlyArray<{ readonly id: string; readonly outcome: string; readonly error?: string }>
 }
 
-beforeAll(() => cleanupScope(SCOPE))
-afterAll(() => cleanupScope(SCOPE))
+let foreign: Foreign | undefined
+beforeAll(async () => {
+  await cleanupScope(SCOPE)
+  foreign = await plantForeign(raw, "web-frontend-1-foreign")
+})
+afterAll(async () => {
+  if (foreign !== undefined) await removeForeign(foreign)
+  await cleanupScope(SCOPE)
+})
 
 describe("engine faults", () => {
   it("at 20% faults the example converges within a bounded number of passes, each failure held in its app", async () => {
@@ -38,8 +56,13 @@ describe("engine faults", () => {
     let faultsInjected = 0
     let requests = 0
     const problems: Array<string> = []
-    for (const seed of seeds) {
-      await cleanupScope(SCOPE)
+    const marker = `faults-${Date.now()}`
+    let markerKept = 0
+    let runsKept = 0
+    let applies = 0
+    for (const [i, seed] of seeds.entries()) {
+      // Each seed deploys from scratch; the named volume (and the data written after the first) stays.
+      await removeContainersKeepVolumes(SCOPE)
       const dir = mkdtempSync(join(tmpdir(), "moor-faults-"))
       const proxy = await startFaultProxy(join(dir, "docker.sock"), { share: 0.2, seed, holdMs: 1500 })
       const env = { ...process.env, MOOR_REPO: `sqlite:${join(dir, "state.db")}`, NO_COLOR: "1", MOOR_BUS: "memory" }
@@ -49,6 +72,7 @@ describe("engine faults", () => {
         passes++
         const t0 = Date.now()
         const r = await moor(env, "apply", "examples/shop", "--json", "--docker-host", `unix://${proxy.socketPath}`)
+        applies++
         const took = Date.now() - t0
         if (took > PASS_LIMIT_MS) problems.push(`seed ${seed} pass ${passes} took ${took} ms`)
         let out: ApplyJson | undefined
@@ -80,7 +104,18 @@ describe("engine faults", () => {
       const names = (await engineView(SCOPE)).containers.map((c) => c.name)
       if (names.join(",") !== "api-migrate-1,api-server-1,db-store-1,web-frontend-1")
         problems.push(`seed ${seed}: containers ${names.join(", ")}`)
+      if (i === 0) await execIn("db-store-1", ["sh", "-c", `echo ${marker} > /data/marker`])
+      else if ((await execIn("db-store-1", ["cat", "/data/marker"]).catch(String)).trim() === marker) markerKept++
+      else problems.push(`seed ${seed}: the volume's data is gone`)
+      // Each seed has its own repository: every apply through the faults left its run.
+      runsKept += (await runsOf(env)).length
     }
+    const touched = foreign === undefined ? ["no foreign container"] : await foreignProblems(foreign)
+    problems.push(...touched)
+    if (runsKept !== applies) problems.push(`the repos keep ${runsKept} runs of ${applies}`)
+    summary(
+      `nothing_lost faults: volume data ${markerKept}/${seeds.length - 1} kept, foreign container ${touched.length === 0 ? "untouched" : "TOUCHED"}, ${runsKept}/${applies} runs kept`
+    )
     summary(
       `faults_20pct passes_max ${Math.max(...passesPerSeed)} (per seed ${passesPerSeed.join(", ")}), errors_seen ${errorsSeen}, faults ${faultsInjected} of ${requests} requests`
     )

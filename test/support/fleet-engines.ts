@@ -57,7 +57,11 @@ export const summaryOf = async (engine: Dockerode, scope: string): Promise<Reado
 export const cleanupEngine = async (engine: Dockerode, scope: string): Promise<void> => {
   const label = [`moor.scope=${scope}`]
   for (let attempt = 0; attempt < 3; attempt++) {
-    const containers = await engine.listContainers({ all: true, filters: { label } })
+    const containers = [
+      ...(await engine.listContainers({ all: true, filters: { label } })),
+      // The scope's engine lock, left behind by a pass whose engine went away under it.
+      ...(await engine.listContainers({ all: true, filters: { label: [`moor.lock=${scope}`] } }))
+    ]
     if (containers.length === 0) break
     if (attempt > 0) await new Promise((r) => setTimeout(r, 1000))
     await Promise.all(

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { appendFileSync } from "node:fs"
+import type Dockerode from "dockerode"
 import { raw } from "./docker-e2e.ts"
 
 export const NODE = process.execPath
@@ -128,3 +129,60 @@ export const summary = (line: string): void => {
   const file = process.env.MOOR_GAUNTLET_REPORT
   if (file !== undefined && file !== "") appendFileSync(file, `${line}\n`)
 }
+
+/**
+ * A container moor does not own, next to the scope's (section 6, nothing lost): named like one of
+ * the scope's, labelled like a Compose project's, running. It must stay exactly as it is: the same
+ * container, never stopped, restarted or removed by moor.
+ */
+export interface Foreign {
+  readonly engine: Dockerode
+  readonly name: string
+  readonly id: string
+  readonly startedAt: string
+}
+
+export const plantForeign = async (engine: Dockerode, name: string): Promise<Foreign> => {
+  await engine
+    .getContainer(name)
+    .remove({ force: true })
+    .catch(() => undefined)
+  const c = await engine.createContainer({
+    name,
+    Image: "moor-fixture/app:1",
+    Labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "web", owner: "someone else" }
+  })
+  await c.start()
+  const seen = await c.inspect()
+  return { engine, name, id: seen.Id, startedAt: seen.State.StartedAt }
+}
+
+/**
+ * What moor did to a foreign container: nothing, or the problems found. `engineRestarted`: its own
+ * engine was stopped since (section 3), which stops it; it must still be the same container.
+ */
+export const foreignProblems = async (f: Foreign, engineRestarted = false): Promise<Array<string>> => {
+  const seen = await f.engine
+    .getContainer(f.name)
+    .inspect()
+    .catch(() => undefined)
+  if (seen === undefined) return [`foreign container ${f.name} is gone`]
+  if (seen.Id !== f.id) return [`foreign container ${f.name} was replaced`]
+  if (engineRestarted) return []
+  if (!seen.State.Running) return [`foreign container ${f.name} is ${seen.State.Status}`]
+  if (seen.State.StartedAt !== f.startedAt) return [`foreign container ${f.name} was restarted`]
+  return []
+}
+
+export const removeForeign = (f: Foreign): Promise<unknown> =>
+  f.engine
+    .getContainer(f.name)
+    .remove({ force: true })
+    .catch(() => undefined)
+
+/** The runs a repo keeps, newest first (`moor runs --json`). */
+export const runsOf = async (env: NodeJS.ProcessEnv): Promise<ReadonlyArray<{ id: string; status: string }>> =>
+  JSON.parse((await moor(env, "runs", "--json", "--limit", "10000")).stdout) as ReadonlyArray<{
+    id: string
+    status: string
+  }>
