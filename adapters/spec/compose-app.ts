@@ -6,6 +6,7 @@
 import { Result } from "effect"
 import type { Host } from "../../core/model/desired.ts"
 import { TOP_LEVEL_KEYS, unsupportedHints } from "./compose-keys.ts"
+import { portsClash, type PublishedPort, showPublished } from "./compose-ports.ts"
 import { readService, type ServiceContext } from "./compose-service.ts"
 import { parseDotenv } from "./dotenv.ts"
 import type { Lookup } from "./interpolate.ts"
@@ -47,8 +48,14 @@ export interface ParsedCompose {
   /** Hosts from x-moor placement, when it could be read (also for an app with problems). */
   readonly hosts?: ReadonlyArray<string>
   readonly requires: ReadonlyArray<RequireDecl>
+  /** Every host port the app's services publish, in file order (for clashes between apps). */
+  readonly published: ReadonlyArray<AppPort>
   readonly problems: ReadonlyArray<SpecProblem>
   readonly warnings: ReadonlyArray<SpecProblem>
+}
+
+export interface AppPort extends PublishedPort {
+  readonly service: string
 }
 
 /** The interpolation lookup: the process environment first, then the app's `.env`. */
@@ -79,6 +86,7 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
   const r: Reader = { problems, lookup }
   const done = (rest: Partial<Omit<ParsedCompose, "problems" | "warnings">> & { name: string }): ParsedCompose => ({
     requires: [],
+    published: [],
     ...rest,
     problems: problems.errors,
     warnings: problems.warnings
@@ -127,7 +135,8 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
     declaredVolumes,
     declaredNetworks,
     serviceNames,
-    readFile: input.readFile
+    readFile: input.readFile,
+    published: new Map()
   }
 
   const app: Record<string, unknown> = { name }
@@ -149,7 +158,12 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
         sawServices = true
         const services = map(r, e.value, p)
         if (services === undefined) return
-        if (services.entries.length === 0) problems.fail(e.value.pos, p, "an app needs at least one service")
+        if (services.entries.length === 0)
+          problems.fail(
+            e.value.pos,
+            p,
+            "an app needs at least one service: add one under services: (a name with an image:)"
+          )
         const out: Array<readonly [string, unknown]> = []
         for (const s of services.entries) {
           if (s.key.startsWith("x-")) continue
@@ -178,15 +192,48 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
       }
     }
   })
-  if (!sawServices) problems.fail(root.pos, "", "the file has no services: key")
+  if (!sawServices)
+    problems.fail(
+      root.pos,
+      "",
+      'the file has no "services" key: add services: with at least one service (a name with an image:)'
+    )
+  const published = portsInFileOrder(ctx.published)
+  clashesWithin(r, published)
   app.source = nameLine === undefined ? { file: input.file } : { file: input.file, line: nameLine }
   return done({
     name,
     ...(nameLine === undefined ? {} : { nameLine }),
     ...(problems.ok ? { app: sorted(Object.entries(app)) } : {}),
     ...(hosts === undefined ? {} : { hosts }),
-    requires
+    requires,
+    published
   })
+}
+
+const portsInFileOrder = (byService: ReadonlyMap<string, ReadonlyArray<PublishedPort>> | undefined) =>
+  [...(byService ?? [])]
+    .flatMap(([service, ports]) => ports.map((p): AppPort => ({ ...p, service })))
+    .sort((a, b) => a.pos.line - b.pos.line || a.pos.column - b.pos.column)
+
+/** A host port published twice in one app (by one service or two): the later entry is the problem. */
+const clashesWithin = (r: Reader, ports: ReadonlyArray<AppPort>): void => {
+  const kept: Array<AppPort> = []
+  for (const p of ports) {
+    const owner = kept.find((k) => portsClash(k.port, p.port))
+    if (owner === undefined) {
+      kept.push(p)
+      continue
+    }
+    const by = owner.service === p.service ? "this service" : `service ${owner.service}`
+    const mine = showPublished(p.port)
+    const theirs = showPublished(owner.port)
+    r.problems.fail(
+      p.pos,
+      p.path,
+      `host port ${mine} is already published by ${by} (${theirs === mine ? "" : `as ${theirs}, `}line ${owner.pos.line}): publish another host port`
+    )
+  }
 }
 
 /** Top-level `volumes` or `networks`: key -> options (null means defaults). */

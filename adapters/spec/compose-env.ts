@@ -59,7 +59,13 @@ export const readEnvFiles = (
     const read = ctx.readFile(item.file)
     if (Result.isFailure(read)) {
       if (!item.required && read.failure.startsWith("missing")) continue
-      r.problems.fail(item.node.pos, item.path, `env file ${item.file}: ${read.failure}`)
+      r.problems.fail(
+        item.node.pos,
+        item.path,
+        read.failure.startsWith("missing")
+          ? `env file ${item.file} does not exist (the path is relative to the app's directory): create it, or make it optional with "- path: ${item.file}" and "required: false"`
+          : `env file ${item.file}: ${read.failure}`
+      )
       continue
     }
     const content = decodeText(read.success)

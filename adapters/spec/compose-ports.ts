@@ -1,6 +1,6 @@
 /** `ports:` in the short (`127.0.0.1:8080-8081:80-81/udp`) and long syntax, to the model's `Port`s. */
 import type { Port } from "../../core/model/desired.ts"
-import { at } from "./problems.ts"
+import { at, type Pos } from "./problems.ts"
 import { int, type Reader, readKeys, text, wrongType } from "./reader.ts"
 import type { YNode } from "./yaml-tree.ts"
 
@@ -119,16 +119,49 @@ const longPort = (r: Reader, node: YNode, path: string): Array<Port> | undefined
   ]
 }
 
-export const readPorts = (r: Reader, node: YNode, path: string): Array<Port> | undefined => {
+/** A port published on the host, with the entry it comes from (for clashes found later). */
+export interface PublishedPort {
+  readonly port: Port
+  readonly pos: Pos
+  readonly path: string
+}
+
+/** Addresses meaning "every address of the host" (no address given publishes on all of them). */
+const ALL_ADDRESSES = new Set(["", "0.0.0.0", "::"])
+
+/**
+ * Two published ports clash on one host when they take one host port and protocol on one address,
+ * or when either takes it on every address (`8080:80` and `127.0.0.1:8080:80` cannot both bind).
+ */
+export const portsClash = (a: Port, b: Port): boolean =>
+  a.published !== undefined &&
+  a.published === b.published &&
+  (a.protocol ?? "tcp") === (b.protocol ?? "tcp") &&
+  (a.hostIp === b.hostIp || ALL_ADDRESSES.has(a.hostIp ?? "") || ALL_ADDRESSES.has(b.hostIp ?? ""))
+
+/** `19810/tcp`, or `127.0.0.1:19810/tcp` when bound to one address. */
+export const showPublished = (port: Port): string =>
+  `${port.hostIp === undefined ? "" : port.hostIp.includes(":") ? `[${port.hostIp}]:` : `${port.hostIp}:`}${port.published ?? ""}/${port.protocol ?? "tcp"}`
+
+export const readPorts = (
+  r: Reader,
+  node: YNode,
+  path: string,
+  published?: Array<PublishedPort>
+): Array<Port> | undefined => {
   if (node.kind !== "seq") return wrongType(r, node, path, "a list of ports")
   const out: Array<Port> = []
   let ok = true
+  const add = (ports: ReadonlyArray<Port>, item: YNode, p: string) => {
+    out.push(...ports)
+    for (const port of ports) if (port.published !== undefined) published?.push({ port, pos: item.pos, path: p })
+  }
   node.items.forEach((item, i) => {
     const p = at(path, i)
     if (item.kind === "map") {
       const ports = longPort(r, item, p)
       if (ports === undefined) ok = false
-      else out.push(...ports)
+      else add(ports, item, p)
       return
     }
     const s = text(r, item, p)
@@ -140,7 +173,7 @@ export const readPorts = (r: Reader, node: YNode, path: string): Array<Port> | u
     if (typeof ports === "string") {
       ok = false
       r.problems.fail(item.pos, p, ports)
-    } else out.push(...ports)
+    } else add(ports, item, p)
   })
   return ok ? out : undefined
 }

@@ -6,7 +6,7 @@ import { envValues, readEnvFiles } from "./compose-env.ts"
 import { SERVICE_KEYS, unsupportedHints } from "./compose-keys.ts"
 import { type ResourceReads, readDeploy, resourcesOf } from "./compose-resources.ts"
 import { type MountContext, readMounts } from "./compose-mounts.ts"
-import { readPorts } from "./compose-ports.ts"
+import { type PublishedPort, readPorts } from "./compose-ports.ts"
 import { at } from "./problems.ts"
 import {
   bool,
@@ -22,7 +22,8 @@ import {
   sorted,
   strings,
   stringOrList,
-  text
+  text,
+  wrongType
 } from "./reader.ts"
 import { shellSplit } from "./shell-split.ts"
 import type { YEntry, YNode } from "./yaml-tree.ts"
@@ -30,6 +31,8 @@ import type { YEntry, YNode } from "./yaml-tree.ts"
 export interface ServiceContext extends MountContext {
   readonly declaredNetworks: ReadonlySet<string>
   readonly serviceNames: ReadonlySet<string>
+  /** Collects every host port published, by service, to find clashes across services and apps. */
+  readonly published?: Map<string, Array<PublishedPort>>
   /** Reads a file by its path relative to the app's directory. */
   readonly readFile: (relative: string) => Result.Result<Uint8Array, string>
 }
@@ -45,6 +48,8 @@ const CONDITIONS: ReadonlyArray<DependsOnCondition> = [
 
 const command = (r: Reader, node: YNode, path: string): Array<string> | undefined => {
   if (node.kind === "seq") return strings(r, node, path)
+  if (node.kind === "map" || typeof node.value === "boolean" || node.value === null)
+    return wrongType(r, node, path, "a string or a list of strings")
   const s = text(r, node, path)
   if (s === undefined) return undefined
   const words = shellSplit(s)
@@ -117,7 +122,7 @@ const dependsOn = (r: Reader, node: YNode, path: string, self: string, ctx: Serv
       r.problems.fail(
         at_.pos,
         p,
-        `service "${name}" is not defined in this file (services: ${[...ctx.serviceNames].sort().join(", ")})`
+        `service "${name}" is not defined in this file (services: ${[...ctx.serviceNames].sort().join(", ")}): name one of these`
       )
       return false
     }
@@ -151,7 +156,11 @@ const dependsOn = (r: Reader, node: YNode, path: string, self: string, ctx: Serv
           if (c === undefined) return
           const known = CONDITIONS.find((k) => k === c)
           if (known === undefined)
-            r.problems.fail(e.value.pos, pp, `condition "${c}" is not one of ${CONDITIONS.join(", ")}`)
+            r.problems.fail(
+              e.value.pos,
+              pp,
+              `condition "${c}" is not one of ${CONDITIONS.join(", ")}: use one of these`
+            )
           else condition = known
         },
         required: (e, pp) => {
@@ -260,7 +269,11 @@ export const readService = (
 ): Record<string, unknown> | undefined => {
   const before = r.problems.errors.length
   if (!SERVICE_NAME.test(name)) {
-    r.problems.fail(entry.keyPos, path, `"${name}" is not a valid service name (letters, digits, '_', '.', '-')`)
+    r.problems.fail(
+      entry.keyPos,
+      path,
+      `"${name}" is not a valid service name: rename it with letters, digits, '_', '.', '-', starting with a letter or digit`
+    )
   }
   const node = map(r, entry.value, path)
   if (node === undefined) return undefined
@@ -306,7 +319,13 @@ export const readService = (
         fromFiles = files.env
         digests = files.digests
       },
-      ports: set("ports", readPorts),
+      ports: (e, p) => {
+        const published: Array<PublishedPort> = []
+        const ports = readPorts(r, e.value, p, published)
+        if (ports === undefined) return
+        out.ports = ports
+        ctx.published?.set(name, published)
+      },
       volumes: (e, p) => {
         const mounts: Array<Mount> | undefined = readMounts(r, e.value, p, ctx)
         if (mounts !== undefined) out.mounts = mounts
@@ -320,7 +339,11 @@ export const readService = (
         if (labels === undefined) return
         for (const key of Object.keys(labels)) {
           if (isMoorLabel(key))
-            r.problems.fail(e.value.pos, at(p, key), `${key} is in moor's own label namespace (moor.*)`)
+            r.problems.fail(
+              e.value.pos,
+              at(p, key),
+              `${key} is in moor's own label namespace (moor.*), which moor sets itself: use another prefix`
+            )
         }
         out.labels = labels
       },
@@ -336,7 +359,7 @@ export const readService = (
         if (policy !== undefined) out.restart = policy
         else if (/^on-failure:\d+$/.test(v)) {
           r.problems.fail(e.value.pos, p, `"${v}": a retry count is not supported; use "on-failure"`)
-        } else r.problems.fail(e.value.pos, p, `restart "${v}" is not one of ${RESTART.join(", ")}`)
+        } else r.problems.fail(e.value.pos, p, `restart "${v}" is not one of ${RESTART.join(", ")}: use one of these`)
       },
       depends_on: (e, p) => {
         const d = dependsOn(r, e.value, p, name, ctx)
@@ -381,7 +404,11 @@ export const readService = (
     }
   })
   if (out.image === undefined && !node.entries.some((e) => e.key === "image")) {
-    r.problems.fail(entry.keyPos, path, "image is required (moor runs images, it does not build them)")
+    r.problems.fail(
+      entry.keyPos,
+      path,
+      "image is required (moor runs images, it does not build them): set image: to the image to run"
+    )
   }
   const env = new Map([...fromFiles, ...environment])
   if (env.size > 0) out.environment = sorted(env)

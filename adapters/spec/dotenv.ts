@@ -50,7 +50,7 @@ export const parseDotenv = (text: string, lookup: Lookup): Result.Result<Array<D
       line++
       continue
     }
-    if (!body.startsWith("=")) return fail(`expected "=" after ${key}, got "${trimmed}"`)
+    if (!body.startsWith("=")) return fail(`expected KEY=value, got "${trimmed}" (no "=" after the name "${key}")`)
     // Offset of the value in src: after "=" and any blanks.
     const valueStart = src.indexOf("=", i) + 1
     let j = valueStart

@@ -31,20 +31,26 @@ export const resolveHook = (
   }
   const clean = nodePath.posix.normalize(script.replaceAll("\\", "/"))
   if (clean === ".." || clean.startsWith("../")) {
-    return Result.fail(`the hook path "${script}" leaves the provider's directory ${shownDir}`)
+    return Result.fail(
+      `the hook path "${script}" leaves the provider's directory ${shownDir}: keep the script inside it`
+    )
   }
   const abs = nodePath.join(providerDir, clean)
   const stat = fs.stat(abs)
-  if (stat === undefined) return Result.fail(`the hook script "${script}" does not exist in ${shownDir}`)
+  if (stat === undefined)
+    return Result.fail(
+      `the hook script "${script}" does not exist in ${shownDir}: add it there, or correct the path (relative to that directory)`
+    )
   const realDir = fs.realPath(providerDir) ?? providerDir
   const realFile = fs.realPath(abs) ?? abs
   const inside = nodePath.relative(realDir, realFile)
   if (inside === "" || inside.startsWith("..") || nodePath.isAbsolute(inside)) {
     return Result.fail(
-      `the hook path "${script}" resolves (through a symlink) outside the provider's directory ${shownDir}`
+      `the hook path "${script}" resolves (through a symlink) outside the provider's directory ${shownDir}: keep the script inside it`
     )
   }
-  if (stat.kind !== "file") return Result.fail(`the hook path "${script}" in ${shownDir} is not a file`)
+  if (stat.kind !== "file")
+    return Result.fail(`the hook path "${script}" in ${shownDir} is not a file: name the script itself`)
   const tooBig = checkSize(stat.size)
   if (tooBig !== undefined) return Result.fail(`the hook script "${script}": ${tooBig}`)
   const bytes = fs.readFile(abs)

@@ -7,6 +7,7 @@ import * as nodePath from "node:path"
 import { Result } from "effect"
 import { DEFAULT_HOST, type Host, type InvalidApp } from "../../core/model/desired.ts"
 import { parseCompose, type ParsedCompose } from "./compose-app.ts"
+import { type AppFacts, portClashes, requiresCycles } from "./cross-app.ts"
 import { resolveHook } from "./hooks.ts"
 import { type DeclaredHost, type MoorConfig, parseHostsYaml, parseMoorYaml } from "./moor-config.ts"
 import { formatProblem, type SpecProblem } from "./problems.ts"
@@ -62,7 +63,10 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
     Result.fail(new SpecError({ path: given, message, problems: [...problems] }))
   const abs = nodePath.resolve(given)
   const stat = fs.stat(abs)
-  if (stat === undefined) return fail(`${given}: no such file or directory`)
+  if (stat === undefined)
+    return fail(
+      `${given}: no such file or directory: give the spec's directory (one directory per app) or a Compose file`
+    )
 
   let root: string
   let shownRoot: string
@@ -111,6 +115,7 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
     const problem = (message: string, where = file): ParsedCompose => ({
       name: c.dirName,
       requires: [],
+      published: [],
       problems: [{ file: shown(where), message }],
       warnings: []
     })
@@ -164,32 +169,30 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
     list.push(problem)
     extra.set(p, list)
   }
+  // Two files claiming one name: neither is planned (which one was meant cannot be known, and the
+  // one first by directory name could silently replace the running app).
   for (const { candidate, file, result } of parsed) {
-    const owner = owners.get(result.name)
-    if (owner !== undefined) {
-      addProblem(result, {
-        file: shown(file),
-        ...(result.nameLine === undefined ? {} : { line: result.nameLine }),
-        message: `app name "${result.name}" is already used by ${owner.file}`
-      })
-    } else owners.set(result.name, { dir: candidate.dir, file: shown(file) })
+    if (!owners.has(result.name)) owners.set(result.name, { dir: candidate.dir, file: shown(file) })
+    const others = parsed.filter((p) => p.result.name === result.name && p.file !== file).map((p) => shown(p.file))
+    if (others.length === 0) continue
+    addProblem(result, {
+      file: shown(file),
+      ...(result.nameLine === undefined ? {} : { line: result.nameLine }),
+      message: `app name "${result.name}" is also used by ${others.join(", ")}: give each app its own name (name: in the file, or the directory's name)`
+    })
   }
   const appNames = [...owners.keys()].sort().join(", ")
 
-  const apps: Array<Record<string, unknown>> = []
-  const invalid: Array<InvalidApp> = []
-  const problems: Array<SpecProblem> = []
-  const warnings: Array<SpecProblem> = []
-  const files: Array<AppFile> = []
-  for (const { candidate, file, result } of parsed) {
-    files.push({ name: result.name, dir: candidate.dir, file: shown(file) })
+  const resolved = new Map<ParsedCompose, Array<Record<string, unknown>>>()
+  for (const { file, result } of parsed) {
     const requires: Array<Record<string, unknown>> = []
+    resolved.set(result, requires)
     for (const decl of result.requires) {
       const at = (message: string, pos = decl.pos, path = decl.path) =>
         addProblem(result, { file: shown(file), line: pos.line, column: pos.column, path, message })
       const provider = owners.get(decl.app)
       if (provider === undefined) {
-        at(`app "${decl.app}" is not in the spec (apps: ${appNames})`)
+        at(`app "${decl.app}" is not in the spec (apps: ${appNames}): correct the name, or add the app`)
         continue
       }
       if (decl.onStart === undefined) {
@@ -215,17 +218,49 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
         )
       })
     }
+  }
+
+  // Across apps: requires cycles, host ports published twice on one host.
+  const owning = parsed.filter(({ candidate, result }) => owners.get(result.name)?.dir === candidate.dir)
+  const ownerOf = new Map(owning.map(({ result }) => [result.name, result]))
+  const defaultHost = hosts.find((h) => h.name === DEFAULT_HOST)?.name ?? hosts[0]?.name ?? DEFAULT_HOST
+  const facts = (): Array<AppFacts> =>
+    owning.map(({ file, result }) => ({
+      name: result.name,
+      file: shown(file),
+      requires: result.requires,
+      published: result.published,
+      hosts: result.hosts ?? [defaultHost],
+      ok: result.app !== undefined && result.problems.length === 0 && (extra.get(result) ?? []).length === 0
+    }))
+  // Cycles first: an app left out for its cycle holds no host port another app is then refused for.
+  for (const check of [requiresCycles, portClashes]) {
+    for (const [name, list] of check(facts())) {
+      const result = ownerOf.get(name)
+      if (result !== undefined) for (const p of list) addProblem(result, p)
+    }
+  }
+
+  const apps: Array<Record<string, unknown>> = []
+  const invalid: Array<InvalidApp> = []
+  const problems: Array<SpecProblem> = []
+  const warnings: Array<SpecProblem> = []
+  const files: Array<AppFile> = []
+  for (const { candidate, file, result } of parsed) {
+    files.push({ name: result.name, dir: candidate.dir, file: shown(file) })
+    const requires = resolved.get(result) ?? []
     const all = [...result.problems, ...(extra.get(result) ?? [])]
     problems.push(...all)
     warnings.push(...result.warnings)
     if (all.length === 0 && result.app !== undefined) {
       apps.push(requires.length === 0 ? result.app : sorted(Object.entries({ ...result.app, requires })))
     } else {
-      invalid.push({
-        name: result.name,
-        message: all.map(formatProblem).join("\n"),
-        ...(result.hosts === undefined ? {} : { hosts: result.hosts })
-      })
+      // Two files of one name are one app left alone, with both files' problems.
+      const message = all.map(formatProblem).join("\n")
+      const same = invalid.findIndex((a) => a.name === result.name)
+      const previous = invalid[same]
+      if (previous !== undefined) invalid[same] = { ...previous, message: `${previous.message}\n${message}` }
+      else invalid.push({ name: result.name, message, ...(result.hosts === undefined ? {} : { hosts: result.hosts }) })
     }
   }
 
@@ -301,7 +336,8 @@ const readConfig = (
           file: shown(nodePath.join(root, configFile)),
           line: f.line,
           column: f.column,
-          message: `host ${h.host.name}: the certificate file ${f.path} does not exist`
+          path: f.key,
+          message: `host ${h.host.name}: the certificate file ${f.path} does not exist: put it there, or correct the path (relative to the spec root)`
         })
       }
     }

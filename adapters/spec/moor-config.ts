@@ -15,7 +15,7 @@ export interface DeclaredHost {
   readonly host: Host
   readonly engine: EngineConnection
   /** Certificate files to check for existence, with where they were named. */
-  readonly files: ReadonlyArray<{ readonly path: string; readonly line: number; readonly column: number }>
+  readonly files: ReadonlyArray<CertificateFile>
 }
 
 export interface MoorConfig {
@@ -90,11 +90,23 @@ const readHosts = (r: Reader, node: YNode, path: string, root: string): Readonly
     const h = readHost(r, item, at(path, i), root)
     if (h === undefined) return
     if (out.some((o) => o.host.name === h.host.name))
-      r.problems.fail(item.pos, at(path, i), `host ${h.host.name} is declared twice`)
+      r.problems.fail(
+        item.pos,
+        at(path, i),
+        `host ${h.host.name} is declared twice: host names must be unique, keep one`
+      )
     else out.push(h)
   })
   if (list.items.length === 0) r.problems.fail(node.pos, path, "the hosts list is empty")
   return out
+}
+
+/** A certificate file a host names: its absolute path, and where (and under which key) it is named. */
+export interface CertificateFile {
+  readonly path: string
+  readonly line: number
+  readonly column: number
+  readonly key: string
 }
 
 const readHost = (r: Reader, node: YNode, path: string, root: string): DeclaredHost | undefined => {
@@ -105,12 +117,12 @@ const readHost = (r: Reader, node: YNode, path: string, root: string): DeclaredH
   let labels: Record<string, string> | undefined
   let tls: EngineConnection["tls"]
   let tlsAt: YNode | undefined
-  const files: Array<{ path: string; line: number; column: number }> = []
+  const files: Array<CertificateFile> = []
   const file = (n: YNode, p: string): string | undefined => {
     const v = text(r, n, p)
     if (v === undefined) return undefined
     const abs = nodePath.resolve(root, v)
-    files.push({ path: abs, line: n.pos.line, column: n.pos.column })
+    files.push({ path: abs, line: n.pos.line, column: n.pos.column, key: p })
     return abs
   }
   readKeys(r, m, path, {
@@ -165,12 +177,14 @@ const readHost = (r: Reader, node: YNode, path: string, root: string): DeclaredH
           cert: nodePath.join(abs, "cert.pem"),
           key: nodePath.join(abs, "key.pem")
         }
-        for (const f of Object.values(tls)) files.push({ path: f, line: e.value.pos.line, column: e.value.pos.column })
+        for (const f of Object.values(tls))
+          files.push({ path: f, line: e.value.pos.line, column: e.value.pos.column, key: p })
       }
     }
   })
   if (name === undefined) {
-    if (!m.entries.some((e) => e.key === "name")) r.problems.fail(node.pos, path, "a host needs a name")
+    if (!m.entries.some((e) => e.key === "name"))
+      r.problems.fail(node.pos, path, "a host needs a name: add name: to it (e.g. name: web-1)")
     return undefined
   }
   if (tls !== undefined && (endpoint === undefined || !endpoint.startsWith("tcp://"))) {

@@ -149,7 +149,7 @@ export const listOrDict = (r: Reader, node: YNode, path: string, seps = "="): Ar
   const add = (kv: KeyValue) => {
     if (seen.has(kv.key)) {
       ok = false
-      r.problems.fail(kv.node.pos, kv.path, `${kv.key} is given twice`)
+      r.problems.fail(kv.node.pos, kv.path, `${kv.key} is given twice: keep one`)
       return
     }
     seen.add(kv.key)

@@ -7,7 +7,9 @@ const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MiB`
 
 /** The size check, done before reading when the size is known. */
 export const checkSize = (size: number): string | undefined =>
-  size > MAX_FILE_BYTES ? `the file is ${mib(size)}: moor refuses spec files over 1 MiB` : undefined
+  size > MAX_FILE_BYTES
+    ? `the file is ${mib(size)}, over moor's limit of 1 MiB for spec files: make it smaller`
+    : undefined
 
 const decoder = new TextDecoder("utf-8", { fatal: true })
 

@@ -82,7 +82,11 @@ const placedOn = (r: Reader, node: YNode, path: string, declared: ReadonlyArray<
   names.forEach((name, i) => {
     const pos = list.items[i]?.pos
     if (!known.has(name))
-      r.problems.fail(pos, at(path, i), `host "${name}" is not declared (hosts: ${declaredList(declared)})`)
+      r.problems.fail(
+        pos,
+        at(path, i),
+        `host "${name}" is not declared (hosts: ${declaredList(declared)}): use one of these, or declare it in moor.yaml's hosts`
+      )
     else if (out.includes(name)) r.problems.fail(pos, at(path, i), `host "${name}" is listed twice`)
     else out.push(name)
   })
@@ -114,7 +118,7 @@ const byLabels = (r: Reader, node: YNode, path: string, declared: ReadonlyArray<
     return r.problems.fail(
       labelsNode?.pos,
       at(path, "labels"),
-      `no declared host has the labels ${want} (hosts: ${declaredList(declared)})`
+      `no declared host has the labels ${want} (hosts: ${declaredList(declared)}): give a host these labels in moor.yaml, or change the placement`
     )
   }
   return matching
@@ -128,7 +132,8 @@ const readRequires = (r: Reader, node: YNode, path: string, self: string): Reado
     const p = at(path, i)
     const decl = readRequire(r, item, p)
     if (decl === undefined) return
-    if (decl.app === self) r.problems.fail(decl.pos, decl.path, `app ${self} cannot require itself`)
+    if (decl.app === self)
+      r.problems.fail(decl.pos, decl.path, `app ${self} cannot require itself: remove this requirement`)
     else if (out.some((d) => d.app === decl.app))
       r.problems.fail(decl.pos, decl.path, `app ${decl.app} is required twice`)
     else out.push(decl)

@@ -3,8 +3,20 @@
  * and column, so every later problem can say where it is. Aliases and merge keys (`<<: *base`) are
  * expanded here; syntax errors, duplicate keys and unresolved aliases come back with positions.
  */
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml"
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument
+} from "yaml"
 import type { Pos } from "./problems.ts"
+import { controlCharacter, excessiveNesting, explainYamlError, MAX_DEPTH, tooDeep } from "./yaml-guard.ts"
 
 export type ScalarValue = string | number | boolean | null
 export interface YScalar {
@@ -43,7 +55,14 @@ export interface ParsedYaml {
 
 /** Expanding aliases can grow a tree exponentially ("billion laughs"): stop well before that hurts. */
 const MAX_NODES = 200_000
-const MAX_DEPTH = 200
+
+/** Thrown inside the walker to stop at the first limit reached: one error, not one per node left. */
+class Limit {
+  readonly error: YamlError
+  constructor(error: YamlError) {
+    this.error = error
+  }
+}
 
 /** A human sentence from the yaml package's message, without its position suffix and excerpt. */
 const cleanMessage = (message: string): string => {
@@ -51,28 +70,47 @@ const cleanMessage = (message: string): string => {
   return (cut === -1 ? message : message.slice(0, cut)).trim()
 }
 
+/** Line and column of an offset, without the yaml package (for errors found before it parses). */
+const posIn = (text: string, offset: number): Pos => {
+  const before = text.slice(0, offset)
+  const line = before.split("\n").length
+  return { line, column: offset - before.lastIndexOf("\n") }
+}
+
 export const parseYaml = (text: string): ParsedYaml => {
+  const control = controlCharacter(text)
+  if (control !== undefined)
+    return { root: undefined, errors: [{ pos: posIn(text, control.offset), message: control.message }] }
+  const deep = excessiveNesting(text)
+  if (deep !== undefined) return { root: undefined, errors: [{ pos: posIn(text, deep), message: tooDeep }] }
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false })
   const posOf = (offset: number | undefined): Pos => {
     const p = lines.linePos(offset ?? 0)
     return { line: p.line, column: p.col }
   }
-  const errors: Array<YamlError> = [...doc.errors, ...doc.warnings].map((e) => ({
-    pos: posOf(e.pos[0]),
-    message: cleanMessage(e.message)
-  }))
+  const errors: Array<YamlError> = [...doc.errors, ...doc.warnings].map((e) => {
+    const explained = explainYamlError(doc, e, cleanMessage(e.message), (offset) => posOf(offset).line)
+    return { pos: posOf(explained.offset), message: explained.message }
+  })
   if (errors.length > 0) return { root: undefined, errors }
   if (doc.contents === null) return { root: undefined, errors: [] }
   const walker = new Walker(doc, posOf)
-  const root = walker.node(doc.contents as Node, 0)
-  if (walker.errors.length > 0) return { root: undefined, errors: walker.errors }
-  return { root, errors: [] }
+  try {
+    const root = walker.node(doc.contents as Node, 0)
+    if (walker.errors.length > 0) return { root: undefined, errors: walker.errors }
+    return { root, errors: [] }
+  } catch (e) {
+    if (e instanceof Limit) return { root: undefined, errors: [e.error] }
+    throw e
+  }
 }
 
 class Walker {
   readonly errors: Array<YamlError> = []
   private count = 0
+  /** `Alias.resolve` searches the whole document each time: once per alias node is enough. */
+  private readonly targets = new Map<Alias, Node | undefined>()
   private readonly doc: Document
   private readonly posOf: (offset: number | undefined) => Pos
   constructor(doc: Document, posOf: (offset: number | undefined) => Pos) {
@@ -85,13 +123,28 @@ class Walker {
     return { kind: "scalar", value: null, source: undefined, pos: this.posOf(node?.range?.[0]) }
   }
 
+  private stop(node: Node, message: string): never {
+    throw new Limit({ pos: this.posOf(node.range?.[0]), message })
+  }
+
+  private resolve(alias: Alias): Node | undefined {
+    if (!this.targets.has(alias)) this.targets.set(alias, alias.resolve(this.doc) as Node | undefined)
+    return this.targets.get(alias)
+  }
+
   node(node: Node, depth: number): YNode {
-    if (++this.count > MAX_NODES) return this.fail(node, "the document expands to too many nodes (aliases?)")
-    if (depth > MAX_DEPTH) return this.fail(node, "the document is nested too deeply")
+    if (++this.count > MAX_NODES) {
+      this.stop(
+        node,
+        `the document expands to more than ${MAX_NODES} values through its aliases (*name); a Compose file needs far fewer: write the values out, or use fewer nested aliases`
+      )
+    }
+    if (depth > MAX_DEPTH) this.stop(node, tooDeep)
     if (isAlias(node)) {
-      const target = node.resolve(this.doc)
-      if (target === undefined) return this.fail(node, `unresolved alias *${node.source}`)
-      return this.node(target as Node, depth + 1)
+      const target = this.resolve(node)
+      if (target === undefined)
+        return this.fail(node, `unresolved alias *${node.source}: define the anchor &${node.source} before this line`)
+      return this.node(target, depth + 1)
     }
     const pos = this.posOf(node.range?.[0])
     if (isScalar(node)) {
@@ -154,7 +207,10 @@ class Walker {
     const out: Array<YEntry> = []
     for (const source of sources) {
       if (source.kind !== "map") {
-        this.fail(value, "a merge key (<<) needs a mapping or a list of mappings")
+        this.fail(
+          value,
+          "a merge key (<<) needs a mapping or a list of mappings: merge an anchored mapping (<<: *name)"
+        )
         continue
       }
       out.push(...source.entries)

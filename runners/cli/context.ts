@@ -7,6 +7,7 @@ import { Bus } from "../../adapters/bus/Bus.ts"
 import type { EngineConfig } from "../../adapters/docker/endpoint.ts"
 import { DockerLive } from "../../adapters/docker/live.ts"
 import { defaultRepoUrl, Repo } from "../../adapters/repo/Repo.ts"
+import { NAME } from "../../adapters/spec/names.ts"
 import { type LoadedSpec, SpecLoader, toDesiredState } from "../../adapters/spec/SpecLoader.ts"
 import type { DesiredState } from "../../core/model/desired.ts"
 import { makePolicy, type Policy } from "../../core/model/policy.ts"
@@ -37,6 +38,12 @@ export interface Loaded {
 
 /** Loads and decodes the spec; a spec that cannot be used at all is a `SpecError` or `CliFailure`. */
 export const loadSpec = Effect.fn("loadSpec")(function* (path: string, flags: GlobalFlags) {
+  if (Option.isSome(flags.scope) && !NAME.test(flags.scope.value)) {
+    return yield* new CliFailure({
+      message: `the scope "${flags.scope.value}" (given with --scope, or the scope input) is not valid: use lowercase a-z, 0-9, '_', '.', '-', starting with a letter or digit`,
+      exitCode: 1
+    })
+  }
   const loader = yield* SpecLoader
   const raw = yield* loader.load(path)
   const scope = Option.getOrElse(flags.scope, () => raw.scope)

@@ -187,7 +187,7 @@ describe("SpecLoader: hooks live in the provider's directory", () => {
 
   it("refuses a path leaving the provider's directory, naming the consumer's file and line", () => {
     expect(hookError("escape")).toBe(
-      `${FIXTURES}/hooks/escape/compose.yaml:4:17: x-moor.requires[0].on_start: the hook path "../escape/compose.yaml" leaves the provider's directory ${FIXTURES}/hooks/db`
+      `${FIXTURES}/hooks/escape/compose.yaml:4:17: x-moor.requires[0].on_start: the hook path "../escape/compose.yaml" leaves the provider's directory ${FIXTURES}/hooks/db: keep the script inside it`
     )
   })
 
@@ -200,8 +200,8 @@ describe("SpecLoader: hooks live in the provider's directory", () => {
   it("refuses a script that does not exist and a provider that is not in the spec", () => {
     expect(hookError("missing")).toBe(
       [
-        `${FIXTURES}/hooks/missing/compose.yaml:4:17: x-moor.requires[0].on_start: the hook script "hooks/nope.sh" does not exist in ${FIXTURES}/hooks/db`,
-        `${FIXTURES}/hooks/missing/compose.yaml:5:12: x-moor.requires[1].app: app "ghost" is not in the spec (apps: absolute, db, escape, missing, nested-ok, ok)`
+        `${FIXTURES}/hooks/missing/compose.yaml:4:17: x-moor.requires[0].on_start: the hook script "hooks/nope.sh" does not exist in ${FIXTURES}/hooks/db: add it there, or correct the path (relative to that directory)`,
+        `${FIXTURES}/hooks/missing/compose.yaml:5:12: x-moor.requires[1].app: app "ghost" is not in the spec (apps: absolute, db, escape, missing, nested-ok, ok): correct the name, or add the app`
       ].join("\n")
     )
   })
@@ -218,7 +218,7 @@ describe("SpecLoader: hooks live in the provider's directory", () => {
     fs.symlinkSync("real.sh", path.join(root, "db/hooks/in.sh"))
     const spec = load(root)
     expect(invalid(spec, "api")?.message).toBe(
-      `${root}/api/compose.yaml:1:43: x-moor.requires[0].on_start: the hook path "hooks/out.sh" resolves (through a symlink) outside the provider's directory ${root}/db`
+      `${root}/api/compose.yaml:1:43: x-moor.requires[0].on_start: the hook path "hooks/out.sh" resolves (through a symlink) outside the provider's directory ${root}/db: keep the script inside it`
     )
     const web = spec.input.apps.find((a) => a.name === "web")
     expect(web?.requires).toEqual([{ app: "db", onStart: { script: "hooks/in.sh", content: "echo real" } }])
@@ -262,7 +262,7 @@ describe("SpecLoader: files", () => {
     const spec = load(root)
     expect(apps(spec)).toEqual(["good"])
     expect(invalid(spec, "big")?.message).toBe(
-      `${root}/big/compose.yaml: the file is 1.0 MiB: moor refuses spec files over 1 MiB`
+      `${root}/big/compose.yaml: the file is 1.0 MiB, over moor's limit of 1 MiB for spec files: make it smaller`
     )
     expect(invalid(spec, "bin")?.message).toBe(
       `${root}/bin/compose.yaml: this is not a text file (a NUL byte at offset 3); expected UTF-8 YAML text`
@@ -278,16 +278,26 @@ describe("SpecLoader: files", () => {
       "b/compose.yaml": "\nname: shop\nservices: { s: { image: x } }"
     })
     const spec = load(root)
-    expect(apps(spec)).toEqual(["shop"])
+    // Neither is planned: the one first by directory name could silently replace the running app.
+    expect(apps(spec)).toEqual([])
+    const hint = "give each app its own name (name: in the file, or the directory's name)"
     expect(spec.invalid).toEqual([
-      { name: "shop", message: `${root}/b/compose.yaml:2: app name "shop" is already used by ${root}/a/compose.yaml` }
+      {
+        name: "shop",
+        message: [
+          `${root}/a/compose.yaml:1: app name "shop" is also used by ${root}/b/compose.yaml: ${hint}`,
+          `${root}/b/compose.yaml:2: app name "shop" is also used by ${root}/a/compose.yaml: ${hint}`
+        ].join("\n")
+      }
     ])
   })
 })
 
 describe("SpecLoader: nothing to load is a SpecError", () => {
   it("for a missing path", () => {
-    expect(loadError("test/fixtures/specs/nope").message).toBe("test/fixtures/specs/nope: no such file or directory")
+    expect(loadError("test/fixtures/specs/nope").message).toBe(
+      "test/fixtures/specs/nope: no such file or directory: give the spec's directory (one directory per app) or a Compose file"
+    )
   })
   it("for a directory without apps", () => {
     expect(loadError(tempSpec({ "README.md": "hi" })).message).toContain("no apps found")
@@ -315,7 +325,7 @@ describe("SpecLoader: nothing to load is a SpecError", () => {
       "app/compose.yaml": "services: { s: { image: x } }"
     })
     expect(loadError(root).message).toBe(
-      `${root}/moor.yaml:4:45: host b: the certificate file ${root}/key.pem does not exist`
+      `${root}/moor.yaml:4:45: hosts[0].tls.key: host b: the certificate file ${root}/key.pem does not exist: put it there, or correct the path (relative to the spec root)`
     )
   })
 })

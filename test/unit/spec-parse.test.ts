@@ -64,7 +64,7 @@ services:
     ports:
       - "8080:80"
       - 127.0.0.1:9000:9000/udp
-      - 8080-8081:90-91
+      - 8081-8082:90-91
       - "3000"
       - "[::1]:7000:7000"
     volumes:
@@ -115,8 +115,8 @@ networks:
       ports: [
         { target: 80, published: 8080 },
         { target: 9000, published: 9000, hostIp: "127.0.0.1", protocol: "udp" },
-        { target: 90, published: 8080 },
-        { target: 91, published: 8081 },
+        { target: 90, published: 8081 },
+        { target: 91, published: 8082 },
         { target: 3000 },
         { target: 7000, published: 7000, hostIp: "::1" }
       ],
@@ -313,7 +313,7 @@ services:
     expect(Object.keys(digests)).toEqual(["base.env", "extra.env"])
     expect(digests["base.env"]).toMatch(/^[0-9a-f]{64}$/)
     expect(errors("services:\n  s:\n    image: x\n    env_file: missing.env\n")).toEqual([
-      `${FILE}:4:15: services.s.env_file: env file missing.env: missing: no such file or directory`
+      `${FILE}:4:15: services.s.env_file: env file missing.env does not exist (the path is relative to the app's directory): create it, or make it optional with "- path: missing.env" and "required: false"`
     ])
   })
 
@@ -341,12 +341,12 @@ services:
     expect(a.source).toEqual({ file: FILE, line: 2 })
     expect(app("x-moor: { hosts: [db-1] }\nservices: { s: { image: x } }", { hosts }).hosts).toEqual(["db-1"])
     expect(errors("x-moor: { hosts: [db-9] }\nservices: { s: { image: x } }", { hosts })).toEqual([
-      `${FILE}:1:19: x-moor.hosts[0]: host "db-9" is not declared (hosts: web-1, db-1, web-2)`
+      `${FILE}:1:19: x-moor.hosts[0]: host "db-9" is not declared (hosts: web-1, db-1, web-2): use one of these, or declare it in moor.yaml's hosts`
     ])
     expect(
       errors("x-moor: { placement: { labels: { role: cache } } }\nservices: { s: { image: x } }", { hosts })
     ).toEqual([
-      `${FILE}:1:32: x-moor.placement.labels: no declared host has the labels role=cache (hosts: web-1, db-1, web-2)`
+      `${FILE}:1:32: x-moor.placement.labels: no declared host has the labels role=cache (hosts: web-1, db-1, web-2): give a host these labels in moor.yaml, or change the placement`
     ])
   })
 
@@ -456,7 +456,7 @@ services:
       `${FILE}:7:16: services.web.read_only: expected true or false, got the string "maybe"`,
       `${FILE}:8:30: services.web.healthcheck.interval: 10 has no unit: write a duration such as "10s"`,
       `${FILE}:9:24: services.web.stop_grace_period: "soon" is not a duration: expected e.g. 30s, 1m30s, 500ms (units: ns, us, ms, s, m, h)`,
-      `${FILE}:10:14: services.web.restart: restart "sometimes" is not one of no, always, on-failure, unless-stopped`
+      `${FILE}:10:14: services.web.restart: restart "sometimes" is not one of no, always, on-failure, unless-stopped: use one of these`
     ])
   })
   it("checks references inside the file: volumes, networks, depends_on", () => {
@@ -472,7 +472,7 @@ services:
     ).toEqual([
       `${FILE}:5:15: services.web.volumes[0]: volume "cache" is not declared in the top-level volumes; add "volumes: { cache: {} }" at the top level`,
       `${FILE}:6:16: services.web.networks[0]: network "front" is not declared in the top-level networks; add "networks: { front: {} }"`,
-      `${FILE}:7:18: services.web.depends_on[0]: service "db" is not defined in this file (services: web)`,
+      `${FILE}:7:18: services.web.depends_on[0]: service "db" is not defined in this file (services: web): name one of these`,
       `${FILE}:7:22: services.web.depends_on[1]: service web cannot depend on itself`
     ])
   })
@@ -493,25 +493,33 @@ services:
       `${FILE}:4:55: services.web.ports[3]: "1:2:3:4" is not [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL] (write an IPv6 address in brackets)`,
       `${FILE}:5:15: services.web.volumes[0]: the mount target "data" must be an absolute path in the container`,
       `${FILE}:5:39: services.web.volumes[1]: volume option "z" is not supported (only ro and rw)`,
-      `${FILE}:6:13: services.web.labels.moor.app: moor.app is in moor's own label namespace (moor.*)`,
+      `${FILE}:6:13: services.web.labels.moor.app: moor.app is in moor's own label namespace (moor.*), which moor sets itself: use another prefix`,
       `${FILE}:7:14: services.web.restart: "on-failure:3": a retry count is not supported; use "on-failure"`,
-      `${FILE}:3:3: services.web: image is required (moor runs images, it does not build them)`
+      `${FILE}:3:3: services.web: image is required (moor runs images, it does not build them): set image: to the image to run`
     ])
   })
   it("reports a YAML syntax error with line and column", () => {
     expect(errors("services:\n  web:\n    image: [x\n    ports: []\n")).toEqual([
       expect.stringMatching(new RegExp(`^${FILE}:\\d+:\\d+: `))
     ])
-    expect(errors('services:\n  web:\n    image: "x\n')).toEqual([`${FILE}:4:1: Missing closing "quote`])
+    expect(errors('services:\n  web:\n    image: "x\n')).toEqual([
+      `${FILE}:3:12: the string opened with " here is never closed (it runs on to line 4): end it with a matching "`
+    ])
   })
   it("reports duplicate keys as errors", () => {
-    expect(errors("services:\n  web:\n    image: x\n    image: y\n")).toEqual([`${FILE}:4:5: Map keys must be unique`])
+    expect(errors("services:\n  web:\n    image: x\n    image: y\n")).toEqual([
+      `${FILE}:4:5: "image" is given twice in one mapping (first at line 3): keep one`
+    ])
   })
   it("refuses an empty file, a non-mapping and a file without services", () => {
     expect(errors("")).toEqual([`${FILE}: the file is empty: a Compose file needs at least \`services:\``])
     expect(errors("- a\n- b\n")).toEqual([`${FILE}:1:1: expected a mapping with services: at the top, got a list`])
-    expect(errors("name: web\n")).toEqual([`${FILE}:1:1: the file has no services: key`])
-    expect(errors("services: {}\n")).toEqual([`${FILE}:1:11: services: an app needs at least one service`])
+    expect(errors("name: web\n")).toEqual([
+      `${FILE}:1:1: the file has no "services" key: add services: with at least one service (a name with an image:)`
+    ])
+    expect(errors("services: {}\n")).toEqual([
+      `${FILE}:1:11: services: an app needs at least one service: add one under services: (a name with an image:)`
+    ])
   })
   it("refuses an app name that is not a valid name, from name: or from the directory", () => {
     expect(errors("name: My Shop\nservices: { s: { image: x } }")).toEqual([
@@ -525,7 +533,7 @@ services:
     expect(
       errors("x-moor:\n  requires:\n    - app: web\n    - app: db\n      on_start: [a]\nservices: { s: { image: x } }")
     ).toEqual([
-      `${FILE}:3:12: x-moor.requires[0].app: app web cannot require itself`,
+      `${FILE}:3:12: x-moor.requires[0].app: app web cannot require itself: remove this requirement`,
       `${FILE}:5:17: x-moor.requires[1].on_start: expected a mapping, got a list`
     ])
   })

@@ -68,7 +68,7 @@ describe(".env syntax", () => {
   it("reports the line of a malformed entry", () => {
     expect(err(parseDotenv("A=1\nnot valid\n", () => undefined))).toEqual({
       line: 2,
-      message: 'expected "=" after not, got "not valid"'
+      message: 'expected KEY=value, got "not valid" (no "=" after the name "not")'
     })
     expect(err(parseDotenv('A=1\nB="open\n', () => undefined))).toEqual({
       line: 2,
@@ -181,7 +181,8 @@ describe("YAML tree", () => {
       )
     const { root, errors } = parseYaml(lines.join("\n"))
     expect(root).toBeUndefined()
-    expect(errors[0]?.message).toBe("the document expands to too many nodes (aliases?)")
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.message).toContain("the document expands to more than 200000 values through its aliases")
   })
   it("reports an unknown tag and an undefined alias with their position", () => {
     expect(parseYaml("a: !custom x\n").errors.length).toBe(1)
