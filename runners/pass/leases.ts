@@ -12,8 +12,8 @@
  * holds a lock of its own (`Docker.lock`), taken after the lease and under the same deadline, which
  * keeps out every other runner on that engine: two cron jobs on different SQLite files, a laptop
  * and a server. It expires after `ENGINE_LOCK_MIN_MS` at the least (it cannot be renewed), is taken
- * over at once from a holder that died on this machine or whose repo lease expired, and is removed
- * when the pass ends.
+ * over at once from a holder that died on this machine, that is an earlier pass of this process, or
+ * whose repo lease expired, and is removed when the pass ends.
  */
 import { Duration, Effect, Result, Schedule } from "effect"
 import { hostname } from "node:os"
@@ -56,6 +56,16 @@ export const holderIsGone = (holder: string): boolean => {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "ESRCH"
   }
+}
+
+/**
+ * A holder in this very process: an earlier pass of a watch loop or server whose engine went away
+ * before it could remove its lock. This process's passes are kept apart by the repo's lease (taken
+ * first), so its engine locks are its own to take over.
+ */
+export const isThisProcess = (holder: string): boolean => {
+  const [machine, pid] = holder.split(":")
+  return machine === hostname() && pid === String(process.pid)
 }
 
 export const acquireLeases = Effect.fn("acquireLeases")(function* (
@@ -137,7 +147,7 @@ const engineLock = (
       if (Result.isFailure(r)) return failedLock(host, r.failure)
       if (r.success._tag === "Locked") return { _tag: "Locked", id: r.success.id } as const
       const { holder: other, expiresAt: theirs } = r.success
-      if (other !== takeOverFrom && holderIsGone(other)) {
+      if (other !== takeOverFrom && (holderIsGone(other) || isThisProcess(other))) {
         takeOverFrom = other
         continue
       }

@@ -3,6 +3,7 @@
  * `loadSpec`, the live Docker adapter on every declared engine, the repository at a URL (PostgreSQL
  * in these tests), a memory bus.
  */
+import { hostname } from "node:os"
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import { Bus } from "../../adapters/bus/Bus.ts"
 import { DockerLive } from "../../adapters/docker/live.ts"
@@ -33,7 +34,8 @@ const passOf = (loaded: Loaded, options: PassOptions) =>
   reconcilePass({
     trigger: "cli",
     policy: makePolicy(),
-    holder: `fleet-test-${options.id}`,
+    // Like a real holder (`machine:pid:token`, runners/pass/ids.ts): one process, many passes.
+    holder: `${hostname()}:${process.pid}:fleet-test-${options.id}`,
     lease: { ttlMs: 60_000, waitMs: 0 },
     settleMs: 30_000,
     ...options,

@@ -104,6 +104,17 @@ describe("the engine lock", () => {
     }).pipe(Effect.provide(DockerMemory.layer()))
   )
 
+  it.live("the lock an earlier pass of this process left (its engine went away) is taken over at once", () =>
+    Effect.gen(function* () {
+      const docker = yield* Docker
+      const now = Date.now()
+      const earlier = `${hostname()}:${process.pid}:earlier`
+      yield* docker.lock("local", { scope: "s", holder: earlier, now, expiresAt: now + 600_000 })
+      const leases = yield* ownRepo(acquireLeases("s", ["local"], `${hostname()}:${process.pid}:later`, LEASE))
+      expect(leases.held).toEqual(["local"])
+    }).pipe(Effect.provide(DockerMemory.layer()))
+  )
+
   it.live("an expired engine lock is taken over; a live one lasts at least ENGINE_LOCK_MIN_MS", () =>
     Effect.gen(function* () {
       const docker = yield* Docker
