@@ -13,8 +13,16 @@ import { EVENT_ACTIONS, EXEC_OUTPUT_LIMIT } from "./live-streams.ts"
 import { makeMemoryLock } from "./memory-lock.ts"
 import { type Kit, emit, removeProcess, startProcess, stopProcess } from "./memory-lifecycle.ts"
 import type { ExecOutcome, ExecScript, FailNext, FailRandomly } from "./memory-model.ts"
-import { resolveHealthcheck } from "./memory-model.ts"
-import { type Container, type HostState, findContainer, hexId, inspectJson, isLive, listJson } from "./memory-state.ts"
+import {
+  type Container,
+  type HostState,
+  findContainer,
+  hexId,
+  inspectJson,
+  isLive,
+  listJson,
+  newContainer
+} from "./memory-state.ts"
 import {
   containerFromInspect,
   containerFromList,
@@ -190,36 +198,15 @@ export const makeMemoryDocker = (world: World): DockerShape => {
       const name = m.source ?? hexId(`${id}/anonymous/${m.target}`)
       if (!h.volumes.has(name)) h.volumes.set(name, { name, labels: {}, files: new Map() })
     }
-    const c: Container = {
+    const c = newContainer({
       id,
-      name: config.name,
       config,
       image,
-      imageId: image.id,
       labels: { ...image.labels, ...config.labels },
       env: Object.fromEntries(config.env),
-      createdAt: now,
-      healthcheck: resolveHealthcheck(image, config),
       networks: config.networks.map((n) => ({ name: n.name, aliases: n.aliases })),
-      state: "created",
-      exitCode: 0,
-      error: "",
-      startedAt: undefined,
-      finishedAt: undefined,
-      restartCount: 0,
-      health: "none",
-      failingStreak: 0,
-      healthLog: [],
-      probeFails: false,
-      manuallyStopped: false,
-      generation: 0,
-      backoffMs: 100,
-      exitAt: undefined,
-      pendingExitCode: 0,
-      ports: [],
-      logs: [],
-      followers: new Set()
-    }
+      createdAt: now
+    })
     h.containers.set(id, c)
     emit(h, c, "create", now)
     // Like the live adapter: the first network at create, one connect call per further network.

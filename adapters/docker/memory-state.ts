@@ -9,7 +9,7 @@ import type { ContainerState, Health } from "../../core/model/observed.ts"
 import type { ContainerConfig } from "../../core/model/plan.ts"
 import { normalizeImage } from "../../core/names.ts"
 import type { EngineEvent } from "./Docker.ts"
-import type { EngineSnapshot, MemoryImage, ResolvedHealthcheck } from "./memory-model.ts"
+import { type EngineSnapshot, type MemoryImage, type ResolvedHealthcheck, resolveHealthcheck } from "./memory-model.ts"
 
 export interface PortBinding {
   readonly hostIp: string
@@ -63,6 +63,40 @@ export interface Container {
   readonly logs: Array<string>
   readonly followers: Set<LogFollower>
 }
+
+/** A container as the engine has it right after `create`: never started, no health, no logs. */
+export const newContainer = (fields: {
+  readonly id: string
+  readonly config: ContainerConfig
+  readonly image: MemoryImage & { readonly id: string }
+  readonly labels: Readonly<Record<string, string>>
+  readonly env: Readonly<Record<string, string>>
+  readonly networks: Container["networks"]
+  readonly createdAt: number
+}): Container => ({
+  ...fields,
+  name: fields.config.name,
+  imageId: fields.image.id,
+  healthcheck: resolveHealthcheck(fields.image, fields.config),
+  state: "created",
+  exitCode: 0,
+  error: "",
+  startedAt: undefined,
+  finishedAt: undefined,
+  restartCount: 0,
+  health: "none",
+  failingStreak: 0,
+  healthLog: [],
+  probeFails: false,
+  manuallyStopped: false,
+  generation: 0,
+  backoffMs: 100,
+  exitAt: undefined,
+  pendingExitCode: 0,
+  ports: [],
+  logs: [],
+  followers: new Set()
+})
 
 export interface Volume {
   readonly name: string

@@ -28,10 +28,18 @@ import {
   type FailNext,
   type FailRandomly,
   type MemoryImage,
-  fixtureImages,
-  resolveHealthcheck
+  fixtureImages
 } from "./memory-model.ts"
-import { type Container, type HostState, findContainer, hexId, imageIdOf, newHost, snapshotOf } from "./memory-state.ts"
+import {
+  type Container,
+  type HostState,
+  findContainer,
+  hexId,
+  imageIdOf,
+  newContainer,
+  newHost,
+  snapshotOf
+} from "./memory-state.ts"
 import type { EngineCall } from "./translate-error.ts"
 import { normalizeImage } from "../../core/names.ts"
 
@@ -197,36 +205,15 @@ const make = (options: DockerMemoryOptions) =>
             mounts: [],
             networks: []
           }
-          const c: Container = {
+          const c = newContainer({
             id: hexId(`${host}/container/${h.counter}/${foreign.name}`),
-            name: foreign.name,
             config,
             image,
-            imageId: image.id,
             labels: { ...image.labels, ...foreign.labels },
             env: {},
-            createdAt: now,
-            healthcheck: resolveHealthcheck(image, config),
             networks: [],
-            state: "created",
-            exitCode: 0,
-            error: "",
-            startedAt: undefined,
-            finishedAt: undefined,
-            restartCount: 0,
-            health: "none",
-            failingStreak: 0,
-            healthLog: [],
-            probeFails: false,
-            manuallyStopped: false,
-            generation: 0,
-            backoffMs: 100,
-            exitAt: undefined,
-            pendingExitCode: 0,
-            ports: [],
-            logs: [],
-            followers: new Set()
-          }
+            createdAt: now
+          })
           h.containers.set(c.id, c)
           const wanted = foreign.state ?? "running"
           if (wanted !== "created") {
