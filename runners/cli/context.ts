@@ -12,6 +12,8 @@ import { type LoadedSpec, SpecLoader, toDesiredState } from "../../adapters/spec
 import type { DesiredState } from "../../core/model/desired.ts"
 import { makePolicy, type Policy } from "../../core/model/policy.ts"
 import { defaultHostOf } from "../../core/plan/apps.ts"
+import { newHolderId, newPassId } from "../pass/ids.ts"
+import { reconcilePass } from "../pass/pass.ts"
 import { CliFailure } from "./errors.ts"
 
 export interface GlobalFlags {
@@ -77,3 +79,18 @@ export const servicesFor = (loaded: Loaded) =>
 
 export const policyFrom = (flags: PolicyFlags, overrides: Partial<Policy> = {}): Policy =>
   makePolicy({ prune: flags.prune, pull: flags.pull, retryFailed: flags.retryFailed === true, ...overrides })
+
+/** A pass that only observes and plans (`moor plan`, `moor status`): it takes no lease and changes nothing. */
+export const dryRunPass = (loaded: Loaded, policy: Policy) =>
+  Effect.gen(function* () {
+    return yield* reconcilePass({
+      id: yield* newPassId,
+      trigger: "cli",
+      desired: loaded.desired,
+      policy,
+      hosts: loaded.hosts,
+      dryRun: true,
+      holder: yield* newHolderId,
+      lease: { ttlMs: 60_000, waitMs: 0 }
+    })
+  })

@@ -4,10 +4,8 @@ import { Command, Flag } from "effect/cli"
 import { formatProblem } from "../../adapters/spec/SpecLoader.ts"
 import { describe, hasChanges } from "../../core/describe.ts"
 import { encodePlan } from "../../core/decode.ts"
-import { reconcilePass } from "../pass/pass.ts"
-import { newHolderId, newPassId } from "../pass/ids.ts"
 import { globalFlags, policyFlags, specArg } from "./commands.ts"
-import { loadSpec, policyFrom, servicesFor } from "./context.ts"
+import { dryRunPass, loadSpec, policyFrom, servicesFor } from "./context.ts"
 import { reportFailures } from "./errors.ts"
 import { print, printErr, reportUnknownHosts, yellow } from "./output.ts"
 
@@ -27,16 +25,7 @@ export const planCommand = Command.make(
       Effect.gen(function* () {
         const loaded = yield* loadSpec(flags.spec, flags)
         for (const p of loaded.spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
-        const pass = yield* reconcilePass({
-          id: yield* newPassId,
-          trigger: "cli",
-          desired: loaded.desired,
-          policy: policyFrom(flags),
-          hosts: loaded.hosts,
-          dryRun: true,
-          holder: yield* newHolderId,
-          lease: { ttlMs: 60_000, waitMs: 0 }
-        }).pipe(Effect.provide(servicesFor(loaded)))
+        const pass = yield* dryRunPass(loaded, policyFrom(flags)).pipe(Effect.provide(servicesFor(loaded)))
         const plan = pass.finalPlan
         print(flags.json ? JSON.stringify(encodePlan(plan), null, 2) : describe(plan))
         reportUnknownHosts(plan.hosts)

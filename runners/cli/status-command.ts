@@ -3,10 +3,8 @@ import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { Repo } from "../../adapters/repo/Repo.ts"
 import { formatDuration } from "../../core/plan/format.ts"
-import { reconcilePass } from "../pass/pass.ts"
-import { newHolderId, newPassId } from "../pass/ids.ts"
 import { globalFlags, policyFlags, specArg } from "./commands.ts"
-import { loadSpec, policyFrom, servicesFor } from "./context.ts"
+import { dryRunPass, loadSpec, policyFrom, servicesFor } from "./context.ts"
 import { reportFailures } from "./errors.ts"
 import { dim, green, print, red, yellow } from "./output.ts"
 
@@ -19,16 +17,7 @@ export const statusCommand = Command.make("status", { spec: specArg, ...globalFl
       const loaded = yield* loadSpec(flags.spec, flags)
       const body = Effect.gen(function* () {
         const repo = yield* Repo
-        const pass = yield* reconcilePass({
-          id: yield* newPassId,
-          trigger: "cli",
-          desired: loaded.desired,
-          policy: policyFrom(flags),
-          hosts: loaded.hosts,
-          dryRun: true,
-          holder: yield* newHolderId,
-          lease: { ttlMs: 60_000, waitMs: 0 }
-        })
+        const pass = yield* dryRunPass(loaded, policyFrom(flags))
         const now = yield* Effect.clockWith((c) => c.currentTimeMillis)
         const remembered = new Map<string, { state: string; changedAt: number }>()
         for (const host of loaded.hosts) {
