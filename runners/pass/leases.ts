@@ -48,10 +48,10 @@ const expiresIn = (expiresAt: number, now: number): string =>
  * exists is dead: its lease need not wait for its TTL (a runner killed with -9, a crashed cron job).
  */
 export const holderIsGone = (holder: string): boolean => {
-  const [machine, pid] = holder.split(":")
-  if (machine !== hostname() || pid === undefined || !/^\d+$/.test(pid) || Number(pid) === process.pid) return false
+  const pid = localPid(holder)
+  if (pid === undefined || pid === process.pid) return false
   try {
-    process.kill(Number(pid), 0)
+    process.kill(pid, 0)
     return false
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "ESRCH"
@@ -63,9 +63,12 @@ export const holderIsGone = (holder: string): boolean => {
  * before it could remove its lock. This process's passes are kept apart by the repo's lease (taken
  * first), so its engine locks are its own to take over.
  */
-export const isThisProcess = (holder: string): boolean => {
+export const isThisProcess = (holder: string): boolean => localPid(holder) === process.pid
+
+/** The process id of a holder that ran on this machine (`machine:pid:token`); undefined for any other. */
+const localPid = (holder: string): number | undefined => {
   const [machine, pid] = holder.split(":")
-  return machine === hostname() && pid === String(process.pid)
+  return machine === hostname() && pid !== undefined && /^\d+$/.test(pid) ? Number(pid) : undefined
 }
 
 export const acquireLeases = Effect.fn("acquireLeases")(function* (
