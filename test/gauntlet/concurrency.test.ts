@@ -22,6 +22,7 @@ import {
   summary
 } from "../support/gauntlet.ts"
 import { dropTestSchemas, uniqueSchema, urlWithSchema } from "../support/repo/pg.ts"
+import { cliEnv } from "../support/fleet-cli.ts"
 
 const SCOPE = "shop"
 
@@ -63,8 +64,8 @@ const engineEvents = async (run: () => Promise<void>): Promise<Map<string, Map<s
 describe("concurrent runners", () => {
   it("four runners at once (two on SQLite, two on PostgreSQL) converge, each container created and started once", async () => {
     const dir = mkdtempSync(join(tmpdir(), "moor-concurrent-"))
-    const sqlite = { ...process.env, MOOR_REPO: `sqlite:${join(dir, "state.db")}`, NO_COLOR: "1", MOOR_BUS: "memory" }
-    const pg = { ...process.env, MOOR_REPO: urlWithSchema(uniqueSchema()), NO_COLOR: "1", MOOR_BUS: "memory" }
+    const sqlite = cliEnv(`sqlite:${join(dir, "state.db")}`)
+    const pg = cliEnv(urlWithSchema(uniqueSchema()))
     const rounds = 3
     const problems: Array<string> = []
     let failures = 0

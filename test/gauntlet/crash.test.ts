@@ -22,10 +22,11 @@ import {
   runsOf,
   summary
 } from "../support/gauntlet.ts"
+import { cliEnv } from "../support/fleet-cli.ts"
 
 const SCOPE = "shop"
 const state = mkdtempSync(join(tmpdir(), "moor-crash-"))
-const env = { ...process.env, MOOR_REPO: `sqlite:${join(state, "state.db")}`, NO_COLOR: "1", MOOR_BUS: "memory" }
+const env = cliEnv(`sqlite:${join(state, "state.db")}`)
 const MARKER = `crash-test-${Date.now()}`
 const expectedNames = ["api-migrate-1", "api-server-1", "db-store-1", "web-frontend-1"]
 

@@ -37,6 +37,7 @@ import {
   runsOf,
   summary
 } from "../support/gauntlet.ts"
+import { cliEnv } from "../support/fleet-cli.ts"
 
 const tok = randomBytes(3).toString("hex")
 const SCOPE = `gauntlet-away-${tok}`
@@ -46,7 +47,7 @@ const PROV = `ga${tok}prov`
 const CONS = `ga${tok}cons`
 const MARKER = `engine-away-${tok}`
 const dir = mkdtempSync(join(tmpdir(), "moor-away-"))
-const env = { ...process.env, MOOR_REPO: `sqlite:${join(dir, "state.db")}`, NO_COLOR: "1", MOOR_BUS: "memory" }
+const env = cliEnv(`sqlite:${join(dir, "state.db")}`)
 
 const apps: Record<string, string> = {
   [KEEP]: `x-moor: { hosts: [a] }

@@ -22,6 +22,7 @@ import {
   runsOf,
   summary
 } from "../support/gauntlet.ts"
+import { cliEnv } from "../support/fleet-cli.ts"
 
 const SCOPE = "shop"
 const MAX_PASSES = 10
@@ -65,7 +66,7 @@ describe("engine faults", () => {
       await removeContainersKeepVolumes(SCOPE)
       const dir = mkdtempSync(join(tmpdir(), "moor-faults-"))
       const proxy = await startFaultProxy(join(dir, "docker.sock"), { share: 0.2, seed, holdMs: 1500 })
-      const env = { ...process.env, MOOR_REPO: `sqlite:${join(dir, "state.db")}`, NO_COLOR: "1", MOOR_BUS: "memory" }
+      const env = cliEnv(`sqlite:${join(dir, "state.db")}`)
       let passes = 0
       let converged = false
       while (passes < MAX_PASSES && !converged) {
