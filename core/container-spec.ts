@@ -7,7 +7,7 @@
 import type { App, Service } from "./model/desired.ts"
 import type { ContainerConfig } from "./model/plan.ts"
 import { canonicalJson, hash128, hash32 } from "./hash.ts"
-import { Label, containerName, networkName, normalizeImage, volumeName } from "./names.ts"
+import { Label, networkName, normalizeImage, serviceContainerName, volumeName } from "./names.ts"
 
 export const HASH_VERSION = "1"
 
@@ -153,7 +153,7 @@ export const containerConfig = (app: App, serviceName: string, service: Service)
     } else if (keys.length === 1) labels = { [keys[0]!]: userLabels[keys[0]!] ?? "" }
   }
   const config = {
-    name: containerName(app.name, serviceName),
+    name: serviceContainerName(app, serviceName),
     image: normalizeImage(service.image),
     command: nonEmpty(service.command),
     entrypoint: nonEmpty(service.entrypoint),

@@ -1,4 +1,5 @@
 /** moor's label namespace and the names it gives engine objects. */
+import type { App } from "./model/desired.ts"
 
 export const Label = {
   scope: "moor.scope",
@@ -13,7 +14,14 @@ export const Label = {
 /** Labels in moor's namespace are moor's own: a spec may not set them. */
 export const isMoorLabel = (key: string): boolean => key.startsWith("moor.")
 
-export const containerName = (app: string, service: string): string => `${app}-${service}-1`
+export const containerName = (app: string, service: string, replica = 1): string => `${app}-${service}-${replica}`
+
+/**
+ * The engine name of a service's container number `replica` (from 1): the spec's `container_name`
+ * when it sets one (a service with a fixed name has one replica), else `<app>-<service>-<replica>`.
+ */
+export const serviceContainerName = (app: App, service: string, replica = 1): string =>
+  app.services[service]?.containerName ?? containerName(app.name, service, replica)
 /** The name a start-first replacement runs under until the old container is gone. */
 export const nextName = (name: string): string => `${name}-next`
 /** The name a stop-first replacement parks the old container under, so it can come back on rollback. */

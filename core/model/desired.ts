@@ -74,6 +74,8 @@ export const ServiceNetwork = Schema.Struct({
 
 export const Service = Schema.Struct({
   image: Schema.NonEmptyString,
+  /** The engine name of the service's (only) container, when the spec fixes it (`container_name`). */
+  containerName: Schema.optionalKey(Schema.String),
   command: Schema.optionalKey(Schema.Array(Schema.String)),
   entrypoint: Schema.optionalKey(Schema.Array(Schema.String)),
   environment: Schema.optionalKey(StringMap),
