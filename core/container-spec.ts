@@ -4,8 +4,8 @@
  * tcp, a 10 s grace period, empty lists...) are dropped, and orderless collections are sorted,
  * so neither key order nor spelling out a default changes the hash.
  */
-import type { App, Service } from "./model/desired.ts"
-import type { ContainerConfig } from "./model/plan.ts"
+import type { App, ExecHook, Service } from "./model/desired.ts"
+import type { ContainerConfig, ExecHookConfig } from "./model/plan.ts"
 import { canonicalJson, hash128, hash32 } from "./hash.ts"
 import { Label, networkName, normalizeImage, serviceContainerName, volumeName } from "./names.ts"
 
@@ -43,9 +43,36 @@ const sortedUnique = (xs: ReadonlyArray<string> | undefined): Array<string> | un
 const nonEmpty = <A>(xs: ReadonlyArray<A> | undefined): ReadonlyArray<A> | undefined =>
   xs === undefined || xs.length === 0 ? undefined : xs
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+const EMPTY: ReadonlyArray<never> = []
+
+/**
+ * `network_mode` as the engine takes it: `service:NAME` becomes `container:<that service's container>`.
+ * With a network mode the container joins none of the app's networks.
+ */
+const networkMode = (app: App, service: Service): string | undefined => {
+  const mode = service.networkMode
+  if (mode === undefined || !mode.startsWith("service:")) return mode
+  return `container:${serviceContainerName(app, mode.slice("service:".length))}`
+}
+
+/** `post_start` / `pre_stop` commands, their environment sorted. */
+const execHooks = (hooks: ReadonlyArray<ExecHook> | undefined): ContainerConfig["postStart"] => {
+  if (hooks === undefined || hooks.length === 0) return undefined
+  return hooks.map((h) => {
+    const env = h.environment === undefined ? [] : Object.keys(h.environment).sort()
+    return {
+      command: h.command,
+      user: h.user,
+      privileged: h.privileged === true ? true : undefined,
+      workingDir: h.workingDir,
+      env: env.length === 0 ? undefined : env.map((k) => [k, h.environment?.[k] ?? ""] as const)
+    } as unknown as ExecHookConfig
+  })
+}
 
 /** The engine names of the app's networks a service attaches to, with aliases (the service name first). */
 const serviceNetworks = (app: App, serviceName: string, service: Service): ContainerConfig["networks"] => {
+  if (service.networkMode !== undefined) return EMPTY
   const attachments = service.networks
   if (attachments === undefined)
     return [
@@ -72,8 +99,6 @@ const serviceNetworks = (app: App, serviceName: string, service: Service): Conta
   })
 }
 type Net = ContainerConfig["networks"][number]
-
-const EMPTY: ReadonlyArray<never> = []
 
 /**
  * The container for `service` of `app`, without moor's labels. Every object is built with all its
@@ -175,7 +200,12 @@ export const containerConfig = (app: App, serviceName: string, service: Service)
     capDrop: sortedUnique(service.capDrop),
     readOnly: service.readOnly === true ? true : undefined,
     tmpfs: sortedUnique(service.tmpfs),
-    resources
+    resources,
+    restartRetries:
+      service.restart === "on-failure" && (service.restartRetries ?? 0) > 0 ? service.restartRetries : undefined,
+    networkMode: networkMode(app, service),
+    postStart: execHooks(service.postStart),
+    preStop: execHooks(service.preStop)
   }
   return config as ContainerConfig
 }
@@ -195,7 +225,9 @@ export const compactConfig = (c: ContainerConfig): ContainerConfig => {
     mounts: c.mounts.map(dropUndefined),
     networks: c.networks.map(dropUndefined),
     ...(c.healthcheck === undefined ? {} : { healthcheck: dropUndefined(c.healthcheck) }),
-    ...(c.resources === undefined ? {} : { resources: dropUndefined(c.resources) })
+    ...(c.resources === undefined ? {} : { resources: dropUndefined(c.resources) }),
+    ...(c.postStart === undefined ? {} : { postStart: c.postStart.map(dropUndefined) }),
+    ...(c.preStop === undefined ? {} : { preStop: c.preStop.map(dropUndefined) })
   }
 }
 
@@ -220,8 +252,29 @@ const scalarFields = [
   "readOnly",
   "tmpfs",
   "resources",
+  "restartRetries",
+  "networkMode",
+  "postStart",
+  "preStop",
   "labels"
 ] as const
+
+/** The Compose key a field of the container config comes from, as people read it in a reason. */
+const composeKey: Readonly<Record<string, string>> = {
+  workingDir: "working_dir",
+  stopSignal: "stop_signal",
+  stopGracePeriodMs: "stop_grace_period",
+  extraHosts: "extra_hosts",
+  capAdd: "cap_add",
+  capDrop: "cap_drop",
+  readOnly: "read_only",
+  restartRetries: "restart",
+  networkMode: "network_mode",
+  postStart: "post_start",
+  preStop: "pre_stop",
+  networks: "networks",
+  mounts: "volumes"
+}
 
 /** Short digests per field (`env.KEY` and `file.PATH` per entry), carried on the container as a label. */
 export const fieldDigests = (input: HashInput): Record<string, string> => {
@@ -298,7 +351,7 @@ export const describeChanges = (
       out.push(`env ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
     else if (kind === "file")
       out.push(`file ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
-    else out.push(`${key} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
+    else out.push(`${composeKey[key] ?? key} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
   }
   return out.length === 0 ? ["spec changed"] : out
 }

@@ -44,6 +44,14 @@ export interface VolumeSpec {
   readonly driverOpts?: Readonly<Record<string, string>> | undefined
   readonly labels: Readonly<Record<string, string>>
 }
+export interface ExecOptions {
+  readonly cmd: ReadonlyArray<string>
+  readonly env: Readonly<Record<string, string>>
+  readonly timeoutMs: number
+  readonly user?: string | undefined
+  readonly privileged?: boolean | undefined
+  readonly workingDir?: string | undefined
+}
 export interface ExecResult {
   readonly exitCode: number
   /** stdout and stderr interleaved, truncated to the last 64 KiB. */
@@ -111,15 +119,7 @@ export interface DockerShape {
   /** One container as observed now, or undefined when it does not exist. */
   readonly inspectContainer: (host: string, ref: string) => Effect.Effect<ObservedContainer | undefined, DockerError>
   /** Runs a command in a running container and waits for it, up to `timeoutMs`. */
-  readonly exec: (
-    host: string,
-    ref: string,
-    options: {
-      readonly cmd: ReadonlyArray<string>
-      readonly env: Readonly<Record<string, string>>
-      readonly timeoutMs: number
-    }
-  ) => Effect.Effect<ExecResult, DockerError>
+  readonly exec: (host: string, ref: string, options: ExecOptions) => Effect.Effect<ExecResult, DockerError>
   readonly logs: (
     host: string,
     ref: string,

@@ -117,7 +117,9 @@ export const createBody = (
           }))
         }),
     ...(Object.keys(tmpfs).length === 0 ? {} : { Tmpfs: tmpfs }),
-    ...(c.restart === undefined ? {} : { RestartPolicy: { Name: c.restart, MaximumRetryCount: 0 } }),
+    ...(c.restart === undefined
+      ? {}
+      : { RestartPolicy: { Name: c.restart, MaximumRetryCount: c.restartRetries ?? 0 } }),
     ...(c.init === undefined ? {} : { Init: c.init }),
     ...(c.capAdd === undefined ? {} : { CapAdd: c.capAdd }),
     ...(c.capDrop === undefined ? {} : { CapDrop: c.capDrop }),
@@ -127,7 +129,11 @@ export const createBody = (
     ...(r?.memoryBytes === undefined ? {} : { Memory: r.memoryBytes }),
     ...(r?.memoryReservationBytes === undefined ? {} : { MemoryReservation: r.memoryReservationBytes }),
     ...(r?.pids === undefined ? {} : { PidsLimit: r.pids }),
-    ...(primary === undefined ? {} : { NetworkMode: primary.name })
+    ...(c.networkMode !== undefined
+      ? { NetworkMode: c.networkMode }
+      : primary === undefined
+        ? {}
+        : { NetworkMode: primary.name })
   }
   const body: CreateBody = {
     Image: c.image,

@@ -4,7 +4,7 @@
  */
 import type { Readable } from "node:stream"
 import { Effect, Queue, Stream } from "effect"
-import type { DockerError, EngineEvent, ExecResult } from "./Docker.ts"
+import type { DockerError, EngineEvent, ExecOptions, ExecResult } from "./Docker.ts"
 import { type Connection, call, callStream } from "./connection.ts"
 import { eventFromEngine, num, rec, str } from "./parse-engine.ts"
 import { LineSplitter, TailBuffer, demux } from "./stream-io.ts"
@@ -48,11 +48,7 @@ const showCmd = (cmd: ReadonlyArray<string>): string => JSON.stringify(cmd)
 export const execIn = (
   conn: Connection,
   ctx: CallContext,
-  options: {
-    readonly cmd: ReadonlyArray<string>
-    readonly env: Readonly<Record<string, string>>
-    readonly timeoutMs: number
-  }
+  options: ExecOptions
 ): Effect.Effect<ExecResult, DockerError> =>
   Effect.gen(function* () {
     const ref = ctx.target ?? ""
@@ -65,7 +61,10 @@ export const execIn = (
         AttachStdin: false,
         AttachStdout: true,
         AttachStderr: true,
-        Tty: false
+        Tty: false,
+        ...(options.user === undefined ? {} : { User: options.user }),
+        ...(options.privileged === true ? { Privileged: true } : {}),
+        ...(options.workingDir === undefined ? {} : { WorkingDir: options.workingDir })
       }
     })
     const id = str(rec(created).Id)

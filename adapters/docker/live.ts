@@ -6,7 +6,7 @@
 import { Effect, Layer, Result, Schedule, type Stream } from "effect"
 import type { KnownHost, ObservedContainer, ObservedHost } from "../../core/model/observed.ts"
 import type { ContainerConfig } from "../../core/model/plan.ts"
-import { normalizeImage } from "../../core/names.ts"
+import { Label, normalizeImage } from "../../core/names.ts"
 import {
   Docker,
   DockerError,
@@ -95,14 +95,17 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
           )
         const [containers, volumes, networks, images] = yield* Effect.all(
           [
-            list("containers.list", "/containers/json", { all: true, filters: { label: [`moor.scope=${scope}`] } }),
+            // Every container: this scope's are observed, the others' names are held (a fixed container_name).
+            list("containers.list", "/containers/json", { all: true }),
             list("volumes.list", "/volumes"),
             list("networks.list", "/networks"),
             list("images.list", "/images/json")
           ],
           { concurrency: "unbounded" }
         )
-        const listed = arr(containers).map(containerFromList)
+        const all = arr(containers).map(containerFromList)
+        const listed = all.filter((c) => c.labels[Label.scope] === scope)
+        const otherNames = all.filter((c) => c.labels[Label.scope] !== scope).map((c) => c.name)
         const observed = yield* Effect.forEach(
           listed,
           (c): Effect.Effect<ReadonlyArray<ObservedContainer>> =>
@@ -119,6 +122,7 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
           _tag: "Known" as const,
           host,
           containers: observed.flat(),
+          ...(otherNames.length === 0 ? {} : { otherNames: otherNames.sort() }),
           volumes: arr(rec(volumes).Volumes).map(volumeFromList),
           networks: arr(networks).map(networkFromList),
           images: arr(images).map(imageFromList)

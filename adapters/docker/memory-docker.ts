@@ -8,7 +8,7 @@ import { Cause, Clock, Effect, Queue, Stream } from "effect"
 import type { ObservedContainer, ObservedHost } from "../../core/model/observed.ts"
 import type { ContainerConfig } from "../../core/model/plan.ts"
 import { normalizeImage } from "../../core/names.ts"
-import type { DockerError, DockerShape, EngineEvent, ExecResult } from "./Docker.ts"
+import type { DockerError, DockerShape, EngineEvent, ExecOptions, ExecResult } from "./Docker.ts"
 import { EVENT_ACTIONS, EXEC_OUTPUT_LIMIT } from "./live-streams.ts"
 import { makeMemoryLock } from "./memory-lock.ts"
 import { type Kit, emit, removeProcess, startProcess, stopProcess } from "./memory-lifecycle.ts"
@@ -147,6 +147,7 @@ export const makeMemoryDocker = (world: World): DockerShape => {
         gate(world, host, "images.list")
       ])
       const inScope = [...h.containers.values()].filter((c) => c.labels["moor.scope"] === scope)
+      const otherNames = [...h.containers.values()].filter((c) => c.labels["moor.scope"] !== scope).map((c) => c.name)
       const containers: Array<ObservedContainer> = []
       for (const c of inScope) {
         const listed = containerFromList(listJson(h, c, now))
@@ -164,6 +165,7 @@ export const makeMemoryDocker = (world: World): DockerShape => {
         _tag: "Known" as const,
         host,
         containers,
+        ...(otherNames.length === 0 ? {} : { otherNames: otherNames.sort() }),
         volumes: [...h.volumes.values()].map((v) => volumeFromList({ Name: v.name, Labels: v.labels })),
         networks: [...h.networks.values()].map((n) => networkFromList({ Name: n.name, Id: n.id, Labels: n.labels })),
         images: [...tagsById].map(([Id, RepoTags]) => imageFromList({ Id, RepoTags }))
@@ -217,15 +219,7 @@ export const makeMemoryDocker = (world: World): DockerShape => {
     return id
   })
 
-  const exec = Effect.fn("Docker.exec")(function* (
-    host: string,
-    ref: string,
-    options: {
-      readonly cmd: ReadonlyArray<string>
-      readonly env: Readonly<Record<string, string>>
-      readonly timeoutMs: number
-    }
-  ) {
+  const exec = Effect.fn("Docker.exec")(function* (host: string, ref: string, options: ExecOptions) {
     const { h, ctx } = yield* gate(world, host, "exec.create", ref)
     const c = yield* lookup(h, ctx, ref)
     if (c.state === "paused")

@@ -67,6 +67,49 @@ export const Resources = Schema.Struct({
 })
 export type Resources = typeof Resources.Type
 
+/** How a service's containers are replaced (`deploy.update_config`) or put back (`deploy.rollback_config`). */
+export const Rollout = Schema.Struct({
+  /** start-first: the new container runs beside the old until healthy; stop-first: the old stops first. */
+  order: Schema.optionalKey(Schema.Literals(["start-first", "stop-first"])),
+  /** Replicas replaced at once (default 1; 0: all at once). */
+  parallelism: Schema.optionalKey(NonNegativeInt),
+  /** Wait between one group of replicas and the next. */
+  delayMs: Schema.optionalKey(Millis),
+  /** When a replica's replacement fails: put it back and stop (rollback, pause) or go on with the others. */
+  failureAction: Schema.optionalKey(Schema.Literals(["rollback", "pause", "continue"])),
+  /** How long a new container must stay running and healthy before its replacement counts as done. */
+  monitorMs: Schema.optionalKey(Millis)
+})
+export type Rollout = typeof Rollout.Type
+
+/** `deploy.restart_policy`: the engine's restart policy, and moor's restart budget for the service. */
+export const RestartBudget = Schema.Struct({
+  /** Restarts moor makes within `windowMs` before the app is reported failed. */
+  maxAttempts: Schema.optionalKey(NonNegativeInt),
+  windowMs: Schema.optionalKey(Millis),
+  /** The first back-off between restarts (it doubles, as moor's default does). */
+  delayMs: Schema.optionalKey(Millis)
+})
+export type RestartBudget = typeof RestartBudget.Type
+
+/**
+ * When moor pulls a service's image: `missing` (default: when the host does not have it), `always`
+ * (every pass), `never`, `build`, or `refresh` (when moor's last pull on the host is older than `refreshMs`:
+ * `daily`, `weekly`, `every_12h`).
+ */
+export const PullPolicy = Schema.Literals(["missing", "always", "never", "build", "refresh"])
+export type PullPolicy = typeof PullPolicy.Type
+
+/** A command run inside the service's container after it starts (`post_start`) or before it stops (`pre_stop`). */
+export const ExecHook = Schema.Struct({
+  command: Schema.Array(Schema.String),
+  user: Schema.optionalKey(Schema.String),
+  privileged: Schema.optionalKey(Schema.Boolean),
+  workingDir: Schema.optionalKey(Schema.String),
+  environment: Schema.optionalKey(StringMap)
+})
+export type ExecHook = typeof ExecHook.Type
+
 export const ServiceNetwork = Schema.Struct({
   aliases: Schema.optionalKey(Schema.Array(Schema.String)),
   ipv4Address: Schema.optionalKey(Schema.String)
@@ -86,6 +129,23 @@ export const Service = Schema.Struct({
   labels: Schema.optionalKey(StringMap),
   healthcheck: Schema.optionalKey(HealthCheck),
   restart: Schema.optionalKey(RestartPolicy),
+  /** With `on-failure`: how many times the engine restarts the container (`on-failure:N`). */
+  restartRetries: Schema.optionalKey(NonNegativeInt),
+  /** How many containers run the service (`scale`, `deploy.replicas`; default 1). */
+  replicas: Schema.optionalKey(NonNegativeInt),
+  update: Schema.optionalKey(Rollout),
+  rollback: Schema.optionalKey(Rollout),
+  restartBudget: Schema.optionalKey(RestartBudget),
+  pullPolicy: Schema.optionalKey(PullPolicy),
+  /** With pull policy `refresh`: the longest a pulled image is used before it is pulled again. */
+  pullRefreshMs: Schema.optionalKey(Millis),
+  /**
+   * `host`, `none`, `bridge`, `container:NAME` or `service:NAME` (another service of the app): the
+   * container joins no network of the app.
+   */
+  networkMode: Schema.optionalKey(Schema.String),
+  postStart: Schema.optionalKey(Schema.Array(ExecHook)),
+  preStop: Schema.optionalKey(Schema.Array(ExecHook)),
   dependsOn: Schema.optionalKey(Schema.Record(Schema.String, Dependency)),
   user: Schema.optionalKey(Schema.String),
   workingDir: Schema.optionalKey(Schema.String),

@@ -64,6 +64,8 @@ export type ObservedImage = typeof ObservedImage.Type
 export const KnownHost = Schema.TaggedStruct("Known", {
   host: Schema.String,
   containers: Schema.Array(ObservedContainer),
+  /** Names held by the host's other containers (not this scope's): moor never takes or touches them. */
+  otherNames: Schema.optionalKey(Schema.Array(Schema.String)),
   volumes: Schema.Array(ObservedVolume),
   networks: Schema.Array(ObservedNetwork),
   images: Schema.Array(ObservedImage)

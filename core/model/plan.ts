@@ -6,6 +6,16 @@ import { Schema } from "effect"
 
 const StringMap = Schema.Record(Schema.String, Schema.String)
 
+const ExecHook = Schema.Struct({
+  command: Schema.Array(Schema.String),
+  user: Schema.optionalKey(Schema.String),
+  privileged: Schema.optionalKey(Schema.Boolean),
+  workingDir: Schema.optionalKey(Schema.String),
+  /** Sorted by key. */
+  env: Schema.optionalKey(Schema.Array(Schema.Tuple([Schema.String, Schema.String])))
+})
+export type ExecHookConfig = typeof ExecHook.Type
+
 /** A container fully resolved for the engine: engine names of volumes and networks, moor's labels included. */
 export const ContainerConfig = Schema.Struct({
   name: Schema.String,
@@ -68,7 +78,13 @@ export const ContainerConfig = Schema.Struct({
       memoryReservationBytes: Schema.optionalKey(Schema.Number),
       pids: Schema.optionalKey(Schema.Number)
     })
-  )
+  ),
+  restartRetries: Schema.optionalKey(Schema.Number),
+  /** `host`, `none`, `bridge` or `container:NAME`; then `networks` is empty. */
+  networkMode: Schema.optionalKey(Schema.String),
+  /** Commands run inside the container after each start (`post_start`) and before each stop (`pre_stop`). */
+  postStart: Schema.optionalKey(Schema.Array(ExecHook)),
+  preStop: Schema.optionalKey(Schema.Array(ExecHook))
 })
 export type ContainerConfig = typeof ContainerConfig.Type
 
@@ -80,13 +96,19 @@ export const ContainerRef = Schema.Struct({
 export type ContainerRef = typeof ContainerRef.Type
 
 /** One engine call inside a replacement. */
+/** `post_start` commands run after a start, `pre_stop` commands before a stop. */
+const postStart = { postStart: Schema.optionalKey(Schema.Array(ExecHook)) }
+const preStop = { preStop: Schema.optionalKey(Schema.Array(ExecHook)) }
+/** A health wait may also require the container to stay running and healthy for a while (`monitor`). */
+const monitor = { monitorMs: Schema.optionalKey(Schema.Number) }
+
 export const Step = Schema.Union([
   Schema.TaggedStruct("create", { container: ContainerConfig }),
-  Schema.TaggedStruct("start", { container: ContainerRef }),
-  Schema.TaggedStruct("stop", { container: ContainerRef, timeoutMs: Schema.optionalKey(Schema.Number) }),
+  Schema.TaggedStruct("start", { container: ContainerRef, ...postStart }),
+  Schema.TaggedStruct("stop", { container: ContainerRef, timeoutMs: Schema.optionalKey(Schema.Number), ...preStop }),
   Schema.TaggedStruct("remove", { container: ContainerRef }),
   Schema.TaggedStruct("rename", { container: ContainerRef, to: Schema.String }),
-  Schema.TaggedStruct("wait-healthy", { container: ContainerRef, timeoutMs: Schema.Number })
+  Schema.TaggedStruct("wait-healthy", { container: ContainerRef, timeoutMs: Schema.Number, ...monitor })
 ])
 export type Step = typeof Step.Type
 
@@ -97,7 +119,9 @@ const base = {
   reason: Schema.String,
   waitsFor: Schema.Array(Schema.String),
   /** Set on restarts moor makes to heal a service (they count against its restart budget): the service's spec hash. */
-  restartOf: Schema.optionalKey(Schema.String)
+  restartOf: Schema.optionalKey(Schema.String),
+  /** Actions this one starts after, whatever their outcome (a rolling update that goes on after a failure). */
+  after: Schema.optionalKey(Schema.Array(Schema.String))
 }
 const svc = { service: Schema.String }
 
@@ -121,12 +145,13 @@ export const EnsureVolume = Schema.TaggedStruct("ensure-volume", {
 })
 export const PullImage = Schema.TaggedStruct("pull-image", { ...base, image: Schema.String })
 export const Create = Schema.TaggedStruct("create", { ...base, ...svc, container: ContainerConfig })
-export const Start = Schema.TaggedStruct("start", { ...base, ...svc, container: ContainerRef })
+export const Start = Schema.TaggedStruct("start", { ...base, ...svc, container: ContainerRef, ...postStart })
 export const Stop = Schema.TaggedStruct("stop", {
   ...base,
   ...svc,
   container: ContainerRef,
-  timeoutMs: Schema.optionalKey(Schema.Number)
+  timeoutMs: Schema.optionalKey(Schema.Number),
+  ...preStop
 })
 export const Remove = Schema.TaggedStruct("remove", { ...base, ...svc, container: ContainerRef })
 export const RemoveNetwork = Schema.TaggedStruct("remove-network", { ...base, network: Schema.String })
@@ -146,7 +171,9 @@ export const Recreate = Schema.TaggedStruct("recreate", {
   strategy: Schema.Literals(["start-first", "stop-first", "remove-first"]),
   steps: Schema.Array(Step),
   /** Run when a step fails, so that the old container serves again. */
-  rollback: Schema.Array(Step)
+  rollback: Schema.Array(Step),
+  /** A pause before the first step: between one group of replicas and the next (`update_config.delay`). */
+  delayMs: Schema.optionalKey(Schema.Number)
 })
 export const RunHook = Schema.TaggedStruct("run-hook", {
   ...base,

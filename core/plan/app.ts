@@ -2,7 +2,7 @@
  * One desired app on all its hosts: resource checks, decisions per service, `requires` and
  * `on_start` hooks, then actions per host in `depends_on` order.
  */
-import { containerName, Label, nextName, oldName } from "../names.ts"
+import { Label, nextName, oldName, serviceContainerName } from "../names.ts"
 import type { App } from "../model/desired.ts"
 import { type Action, passiveKinds } from "../model/plan.ts"
 import type { ObservedContainer } from "../model/observed.ts"
@@ -10,14 +10,22 @@ import { handleOf, hostAppKey, hostServiceKey, type PlanContext } from "./contex
 import { type Decision, decide } from "./decide.ts"
 import { emitService, isMutating } from "./emit.ts"
 import type { PreparedApp, PreparedService } from "./prepare.ts"
-import { makeHandle, type Ready } from "./ready.ts"
+import { combineHandles, makeHandle, now, type Ready, type ServiceHandle, serviceActionId } from "./ready.ts"
 import type { HostView } from "./view.ts"
 
-interface ServiceDecision {
-  readonly prepared: PreparedService
+interface ReplicaDecision {
+  /** From 1. */
+  readonly replica: number
   readonly decision: Decision
   readonly container: ObservedContainer | undefined
+}
+interface ServiceDecision {
+  readonly prepared: PreparedService
+  readonly replicas: ReadonlyArray<ReplicaDecision>
+  /** Containers of the service that are none of its replicas: removed before it is created. */
   readonly leftovers: ReadonlyArray<ObservedContainer>
+  /** Replicas past the service's count: stopped and removed. */
+  readonly scaledDown: ReadonlyArray<ObservedContainer>
 }
 interface HostDecisions {
   readonly host: string
@@ -69,39 +77,56 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
   const app = prepared.app
   const warn = (m: string) => ctx.warnings.push(m)
   const services = prepared.services.map((ps): ServiceDecision => {
-    const canonical = ps.config.name
     const all = view.byService.get(ps.key) ?? NONE
+    const imageId = view.imageIdByTag.get(ps.config.image)
+    // The common case, without the general rules: one replica, its one container steady.
     const only = all.length === 1 ? all[0] : undefined
-    const container = only !== undefined && only.name === canonical ? only : all.find((c) => c.name === canonical)
-    const leftovers = only !== undefined && only === container ? NONE : all.filter((c) => c !== container)
     if (
-      container !== undefined &&
-      leftovers.length === 0 &&
-      isSteady(container, ps.specHash, ctx.hashAlgorithms.current, view.imageIdByTag.get(ps.config.image))
+      ps.replicas === 1 &&
+      only !== undefined &&
+      only.name === ps.config.name &&
+      isSteady(only, ps.specHash, ctx.hashAlgorithms.current, imageId)
     ) {
-      return { prepared: ps, container, leftovers, decision: NOTHING }
+      return {
+        prepared: ps,
+        replicas: [{ replica: 1, container: only, decision: NOTHING }],
+        leftovers: NONE,
+        scaledDown: NONE
+      }
     }
-    const decision = decide({
-      container,
-      hashInput: ps.hashInput,
-      fields: ps.fields,
-      specHash: ps.specHash,
-      hashAlgorithms: ctx.hashAlgorithms,
-      desiredImageId: view.imageIdByTag.get(ps.config.image),
-      oneShot: ps.oneShot,
-      restarts: ctx.restarts.size === 0 ? NONE : (ctx.restarts.get(hostServiceKey(host, app.name, ps.name)) ?? NONE),
-      failedRollout:
-        ctx.failedRollouts.size === 0 ? undefined : ctx.failedRollouts.get(hostServiceKey(host, app.name, ps.name)),
-      policy: ctx.policy,
-      now: ctx.now,
-      warn
+    const restarts =
+      ctx.restarts.size === 0 ? NONE : (ctx.restarts.get(hostServiceKey(host, app.name, ps.name)) ?? NONE)
+    const failedRollout =
+      ctx.failedRollouts.size === 0 ? undefined : ctx.failedRollouts.get(hostServiceKey(host, app.name, ps.name))
+    const replicas = ps.names.map((name, i): ReplicaDecision => {
+      const container = all.find((c) => c.name === name)
+      if (container !== undefined && isSteady(container, ps.specHash, ctx.hashAlgorithms.current, imageId))
+        return { replica: i + 1, container, decision: NOTHING }
+      const decision = decide({
+        container,
+        hashInput: ps.hashInput,
+        fields: ps.fields,
+        specHash: ps.specHash,
+        hashAlgorithms: ctx.hashAlgorithms,
+        desiredImageId: imageId,
+        oneShot: ps.oneShot,
+        restarts,
+        failedRollout,
+        policy: ps.policy,
+        now: ctx.now,
+        warn
+      })
+      return {
+        replica: i + 1,
+        container,
+        decision: decision.do === "nothing" ? decision : guardNames(ctx.scope, view, name, decision)
+      }
     })
-    return {
-      prepared: ps,
-      container,
-      leftovers,
-      decision: decision.do === "nothing" ? decision : guardNames(ctx.scope, view, canonical, decision)
-    }
+    const names = new Set(ps.names)
+    const others = all.filter((c) => !names.has(c.name))
+    const scaledDown = others.filter((c) => (ps.isReplicaName(c.name) ?? 0) > ps.replicas)
+    const leftovers = others.filter((c) => !scaledDown.includes(c))
+    return { prepared: ps, replicas, leftovers, scaledDown }
   })
   return { host, view, services }
 }
@@ -118,7 +143,8 @@ const skipOnHost = (ctx: PlanContext, prepared: PreparedApp, host: string, reaso
         host,
         app: app.name,
         service: ps.name,
-        container: containerName(app.name, ps.name),
+        container: ps.config.name,
+        replica: 1,
         oneShot: ps.oneShot,
         timeoutMs: ps.timeoutMs,
         last: undefined,
@@ -135,7 +161,7 @@ const collect = (readies: ReadonlyArray<Ready>): { waits: Array<string>; blocked
   const waits: Array<string> = []
   for (const r of readies) {
     if (r._tag === "Blocked") return { waits, blocked: r.reason }
-    if (r._tag === "After") waits.push(r.id)
+    if (r._tag === "After") waits.push(...r.ids)
   }
   return { waits, blocked: undefined }
 }
@@ -193,8 +219,8 @@ const requirements = (
           app: req.app,
           service,
           reason: `on_start hook for ${app.name}`,
-          waitsFor: hookReady?._tag === "After" ? [hookReady.id] : [],
-          container: { name: containerName(req.app, service) },
+          waitsFor: hookReady?._tag === "After" ? [...hookReady.ids] : [],
+          container: { name: serviceContainerName(provider, service) },
           script: hook.script,
           ...(hook.content === undefined ? {} : { content: hook.content }),
           consumer: { app: app.name, version: app.version ?? "" },
@@ -215,6 +241,55 @@ const requirements = (
   return { waits: [...new Set(waits)], hooks, blocked: undefined }
 }
 
+/** Stops and removes the containers of a service past its replica count; nothing waits for them. */
+const scaleDown = (ctx: PlanContext, host: string, app: string, sd: ServiceDecision): void => {
+  const ps = sd.prepared
+  const reason = `scaled down to ${ps.replicas} replica${ps.replicas === 1 ? "" : "s"}`
+  for (const c of sd.scaledDown) {
+    const base = { host, app, service: ps.name, reason, container: { name: c.name, id: c.id } }
+    let waitsFor: Array<string> = []
+    if (c.state === "running" || c.state === "restarting" || c.state === "paused") {
+      const stop = ctx.builder.add({
+        _tag: "stop",
+        ...base,
+        id: serviceActionId(host, app, ps.name, 1, `stop:${c.name}`),
+        waitsFor,
+        ...(ps.config.stopGracePeriodMs === undefined ? {} : { timeoutMs: ps.config.stopGracePeriodMs }),
+        ...(ps.config.preStop === undefined ? {} : { preStop: ps.config.preStop })
+      })
+      waitsFor = [stop.id]
+    }
+    ctx.builder.add({
+      _tag: "remove",
+      ...base,
+      id: serviceActionId(host, app, ps.name, 1, `remove:${c.name}`),
+      waitsFor
+    })
+  }
+}
+
+/**
+ * Rolling replacement of a service's replicas: each waits for the one `parallelism` places before it
+ * (one at a time by default) and pauses `delay` first; with `failure_action: continue` it goes on
+ * after a failure, else a failure stops the rest.
+ */
+const rollingOf = (ps: PreparedService, replicas: ReadonlyArray<ReplicaDecision>, host: string, app: string) => {
+  const rolling = replicas.filter((r) => r.decision.do === "recreate" && !r.decision.heal).map((r) => r.replica)
+  const p = ps.update.parallelism ?? 1
+  const out = new Map<number, { after: Array<string>; strict: boolean; delayMs: number }>()
+  if (rolling.length < 2 || p === 0) return out
+  rolling.forEach((replica, k) => {
+    const before = rolling[k - p]
+    if (before === undefined) return
+    out.set(replica, {
+      after: [serviceActionId(host, app, ps.name, before, "recreate")],
+      strict: ps.update.failureAction !== "continue",
+      delayMs: ps.update.delayMs ?? 0
+    })
+  })
+  return out
+}
+
 const emitHost = (
   ctx: PlanContext,
   prepared: PreparedApp,
@@ -226,7 +301,7 @@ const emitHost = (
   const b = ctx.builder
   for (const sd of hd.services) {
     const ps = sd.prepared
-    const mutating = isMutating(sd.decision)
+    const mutating = sd.replicas.some((r) => isMutating(r.decision))
     let entry: ReadonlyArray<string> = NONE
     let blockedBy = mutating ? requiresBlocked : undefined
     if (mutating && blockedBy === undefined) {
@@ -248,29 +323,50 @@ const emitHost = (
             blockedBy = `depends on ${dep}: ${r.reason}`
             break
           }
-          if (r._tag === "After") waits.push(r.id)
+          if (r._tag === "After") waits.push(...r.ids)
         }
         if (blockedBy !== undefined) b.rollback()
         else b.commit()
       }
       entry = waits.length > 1 ? [...new Set(waits)] : waits
     }
-    const handle = emitService({
-      ctx,
-      host: hd.host,
-      view: hd.view,
-      app,
-      prepared: ps,
-      decision: sd.decision,
-      container: sd.container,
-      leftovers: sd.leftovers,
-      entryWaits: blockedBy === undefined ? entry : NONE,
-      blockedBy
-    })
-    ctx.handles.set(hostServiceKey(hd.host, app.name, ps.name), handle)
+    scaleDown(ctx, hd.host, app.name, sd)
+    const rolling = rollingOf(ps, sd.replicas, hd.host, app.name)
+    const handles = sd.replicas.map((rd) =>
+      emitService({
+        ctx,
+        host: hd.host,
+        view: hd.view,
+        app,
+        prepared: ps,
+        replica: rd.replica,
+        decision: rd.decision,
+        container: rd.container,
+        leftovers: rd.replica === 1 ? sd.leftovers : NONE,
+        entryWaits: blockedBy === undefined ? entry : NONE,
+        blockedBy,
+        ...(rolling.has(rd.replica) ? { rolling: rolling.get(rd.replica)! } : {})
+      })
+    )
+    ctx.handles.set(
+      hostServiceKey(hd.host, app.name, ps.name),
+      handles.length === 0 ? noReplicas(hd.host, app.name, ps.name) : combineHandles(handles, handles[0]!)
+    )
   }
   ctx.appOnHost.set(hostAppKey(hd.host, app.name), { specHash: prepared.specHash })
 }
+
+/** A service scaled to 0: nothing to wait for. */
+const noReplicas = (host: string, app: string, service: string): ServiceHandle => ({
+  host,
+  app,
+  service,
+  changed: false,
+  started: () => now,
+  healthy: () => now,
+  completed: () => now,
+  ready: () => now
+})
 
 export const planApp = (ctx: PlanContext, prepared: PreparedApp): void => {
   const app = prepared.app
@@ -289,9 +385,11 @@ export const planApp = (ctx: PlanContext, prepared: PreparedApp): void => {
       continue
     }
     const hd = decideHost(ctx, prepared, host, view)
-    const exhausted = hd.services.find((s) => s.decision.do === "exhausted")
-    if (exhausted !== undefined && exhausted.decision.do === "exhausted") {
-      skipOnHost(ctx, prepared, host, `${exhausted.prepared.name}: ${exhausted.decision.reason}`, true)
+    const exhausted = hd.services.flatMap((s) =>
+      s.replicas.flatMap((r) => (r.decision.do === "exhausted" ? [`${s.prepared.name}: ${r.decision.reason}`] : []))
+    )[0]
+    if (exhausted !== undefined) {
+      skipOnHost(ctx, prepared, host, exhausted, true)
       continue
     }
     ready.push(hd)
@@ -308,7 +406,7 @@ export const planApp = (ctx: PlanContext, prepared: PreparedApp): void => {
   let consumerChanges = false
   if (
     (req.hooks.length > 0 || req.waits.length > 0) &&
-    ready.some((hd) => hd.services.some((s) => isMutating(s.decision)))
+    ready.some((hd) => hd.services.some((s) => s.replicas.some((r) => isMutating(r.decision))))
   ) {
     const mark = b.actions.length
     b.begin()
@@ -321,7 +419,14 @@ export const planApp = (ctx: PlanContext, prepared: PreparedApp): void => {
     // Nothing of the consumer starts: it waits for nothing, so the waits on its providers go too.
     b.rollback()
     for (const hd of ready) {
-      if (hd.services.every((s) => s.decision.do === "nothing" && s.leftovers.length === 0)) {
+      if (
+        hd.services.every(
+          (s) =>
+            s.replicas.every((r) => r.decision.do === "nothing") &&
+            s.leftovers.length === 0 &&
+            s.scaledDown.length === 0
+        )
+      ) {
         // Nothing to emit here: readiness is made only if a consumer asks for it.
         ctx.appOnHost.set(hostAppKey(hd.host, app.name), { specHash: prepared.specHash })
         ctx.quiet.set(hostAppKey(hd.host, app.name), () => emitHost(ctx, prepared, hd, [], undefined))

@@ -1,12 +1,12 @@
 /** Turns one service's decision into actions on one host, and returns its readiness handle. */
-import { containerName, Label, nextName, oldName } from "../names.ts"
+import { Label, nextName, oldName } from "../names.ts"
 import type { App } from "../model/desired.ts"
 import type { ObservedContainer } from "../model/observed.ts"
 import type { Action, ContainerConfig, ContainerRef, Step } from "../model/plan.ts"
 import type { PlanContext } from "./context.ts"
 import type { Decision } from "./decide.ts"
 import type { PreparedService } from "./prepare.ts"
-import { makeHandle, type ServiceHandle } from "./ready.ts"
+import { makeHandle, type ServiceHandle, serviceActionId } from "./ready.ts"
 import type { HostView } from "./view.ts"
 
 export interface EmitInput {
@@ -15,6 +15,8 @@ export interface EmitInput {
   readonly view: HostView
   readonly app: App
   readonly prepared: PreparedService
+  /** Which of the service's containers (from 1). */
+  readonly replica: number
   readonly decision: Decision
   readonly container: ObservedContainer | undefined
   readonly leftovers: ReadonlyArray<ObservedContainer>
@@ -22,6 +24,8 @@ export interface EmitInput {
   readonly entryWaits: ReadonlyArray<string>
   /** Why a dependency or provider cannot be ready: the service's changes become a skip. */
   readonly blockedBy: string | undefined
+  /** Replacements of other replicas this one's waits for to end (rolling updates), and the pause first. */
+  readonly rolling?: { readonly after: ReadonlyArray<string>; readonly strict: boolean; readonly delayMs: number }
 }
 
 export const isMutating = (d: Decision): boolean => d.do === "create" || d.do === "start" || d.do === "recreate"
@@ -96,29 +100,51 @@ const resources = (input: EmitInput, config: ContainerConfig): Array<string> => 
   return waits
 }
 
+/** A second container beside the old one could not start: it would need the same host port, address or network stack. */
+const cannotRunBeside = (config: ContainerConfig): boolean =>
+  config.ports.some((p) => p.published !== undefined) ||
+  config.networks.some((n) => n.ipv4Address !== undefined) ||
+  (config.networkMode !== undefined && config.networkMode !== "none")
+
 /** Replacing a writable mount or a fixed port beside the old container is unsafe or impossible. */
 const mustStopFirst = (config: ContainerConfig): boolean =>
-  config.ports.some((p) => p.published !== undefined) ||
-  config.mounts.some((m) => (m.type === "volume" || m.type === "bind") && !m.readOnly) ||
-  config.networks.some((n) => n.ipv4Address !== undefined)
+  cannotRunBeside(config) || config.mounts.some((m) => (m.type === "volume" || m.type === "bind") && !m.readOnly)
+
+/** `update_config.order` where it can be followed: start-first needs room for a second container. */
+const strategyOf = (config: ContainerConfig, order: "start-first" | "stop-first" | undefined) =>
+  order === "stop-first"
+    ? "stop-first"
+    : order === "start-first"
+      ? cannotRunBeside(config)
+        ? "stop-first"
+        : "start-first"
+      : mustStopFirst(config)
+        ? "stop-first"
+        : "start-first"
 
 const replacementSteps = (
   strategy: "start-first" | "stop-first" | "remove-first",
   current: ContainerRef,
   config: ContainerConfig,
   timeoutMs: number,
-  oneShot: boolean
+  oneShot: boolean,
+  monitorMs: number | undefined
 ): { steps: Array<Step>; rollback: Array<Step> } => {
   const name = config.name
-  const stopTimeout = config.stopGracePeriodMs === undefined ? {} : { timeoutMs: config.stopGracePeriodMs }
+  const stopTimeout = {
+    ...(config.stopGracePeriodMs === undefined ? {} : { timeoutMs: config.stopGracePeriodMs }),
+    ...(config.preStop === undefined ? {} : { preStop: config.preStop })
+  }
+  const hooks = config.postStart === undefined ? {} : { postStart: config.postStart }
+  const monitor = monitorMs === undefined || monitorMs === 0 ? {} : { monitorMs }
   switch (strategy) {
     case "start-first": {
       const next = nextName(name)
       return {
         steps: [
           { _tag: "create", container: { ...config, name: next } },
-          { _tag: "start", container: { name: next } },
-          { _tag: "wait-healthy", container: { name: next }, timeoutMs },
+          { _tag: "start", container: { name: next }, ...hooks },
+          { _tag: "wait-healthy", container: { name: next }, timeoutMs, ...monitor },
           { _tag: "stop", container: current, ...stopTimeout },
           { _tag: "remove", container: current },
           { _tag: "rename", container: { name: next }, to: name }
@@ -133,8 +159,8 @@ const replacementSteps = (
           { _tag: "stop", container: current, ...stopTimeout },
           { _tag: "rename", container: current, to: parked.name },
           { _tag: "create", container: config },
-          { _tag: "start", container: { name } },
-          { _tag: "wait-healthy", container: { name }, timeoutMs },
+          { _tag: "start", container: { name }, ...hooks },
+          { _tag: "wait-healthy", container: { name }, timeoutMs, ...monitor },
           { _tag: "remove", container: parked }
         ],
         rollback: [
@@ -149,8 +175,8 @@ const replacementSteps = (
         steps: [
           { _tag: "remove", container: current },
           { _tag: "create", container: config },
-          { _tag: "start", container: { name } },
-          ...(oneShot ? [] : ([{ _tag: "wait-healthy", container: { name }, timeoutMs }] as const))
+          { _tag: "start", container: { name }, ...hooks },
+          ...(oneShot ? [] : ([{ _tag: "wait-healthy", container: { name }, timeoutMs, ...monitor }] as const))
         ],
         rollback: []
       }
@@ -158,33 +184,16 @@ const replacementSteps = (
 }
 
 export const emitService = (input: EmitInput): ServiceHandle => {
-  const { ctx, host, app, prepared: ps, decision, container } = input
+  const { ctx, host, app, prepared: ps, decision, container, replica } = input
   const b = ctx.builder
-  if (decision.do === "nothing" && input.leftovers.length === 0) {
-    // The quiet path: nothing to emit, only readiness for dependents.
-    return makeHandle({
-      host,
-      app: app.name,
-      service: ps.name,
-      container: ps.config.name,
-      oneShot: ps.oneShot,
-      timeoutMs: ps.timeoutMs,
-      last: undefined,
-      gated: false,
-      blockedReason: undefined,
-      observed: container,
-      builder: b
-    })
-  }
-  const id = (suffix: string) => `${host}/${app.name}/${ps.name}:${suffix}`
-  const canonical = containerName(app.name, ps.name)
-  const base = { host, app: app.name, service: ps.name }
+  const canonical = ps.names[replica - 1] ?? ps.config.name
   const handle = (last: string | undefined, gated: boolean, blockedReason: string | undefined): ServiceHandle =>
     makeHandle({
       host,
       app: app.name,
       service: ps.name,
       container: canonical,
+      replica,
       oneShot: ps.oneShot,
       timeoutMs: ps.timeoutMs,
       last,
@@ -193,6 +202,11 @@ export const emitService = (input: EmitInput): ServiceHandle => {
       observed: container,
       builder: b
     })
+  // The quiet path: nothing to emit, only readiness for dependents.
+  if (decision.do === "nothing" && input.leftovers.length === 0) return handle(undefined, false, undefined)
+  const id = (suffix: string) => serviceActionId(host, app.name, ps.name, replica, suffix)
+  const base = { host, app: app.name, service: ps.name }
+  const replicaNames = new Set(ps.names.flatMap((n) => [nextName(n), oldName(n)]))
 
   const leftoverIds = input.leftovers.map(
     (c) =>
@@ -200,10 +214,9 @@ export const emitService = (input: EmitInput): ServiceHandle => {
         _tag: "remove",
         ...base,
         id: id(`remove:${c.name}`),
-        reason:
-          c.name === nextName(canonical) || c.name === oldName(canonical)
-            ? "leftover of an interrupted replacement"
-            : `another container of ${app.name}/${ps.name} (the service runs as ${canonical})`,
+        reason: replicaNames.has(c.name)
+          ? "leftover of an interrupted replacement"
+          : `another container of ${app.name}/${ps.name} (the service runs as ${ps.names.join(", ") || "no container"})`,
         waitsFor: [],
         container: refOf(c)
       }).id
@@ -219,8 +232,9 @@ export const emitService = (input: EmitInput): ServiceHandle => {
     return handle(undefined, false, `is not started (${input.blockedBy})`)
   }
 
-  const labelled = (): ContainerConfig => ps.labelled(ctx.scope)
+  const labelled = (): ContainerConfig => ps.labelled(ctx.scope, replica)
   const entry = [...input.entryWaits, ...leftoverIds]
+  const postStart = (config: ContainerConfig) => (config.postStart === undefined ? {} : { postStart: config.postStart })
   switch (decision.do) {
     case "create": {
       const config = labelled()
@@ -238,7 +252,8 @@ export const emitService = (input: EmitInput): ServiceHandle => {
         id: id("start"),
         reason: "created",
         waitsFor: [create.id],
-        container: { name: canonical }
+        container: { name: canonical },
+        ...postStart(config)
       })
       return handle(start.id, false, undefined)
     }
@@ -250,6 +265,7 @@ export const emitService = (input: EmitInput): ServiceHandle => {
         reason: decision.reason,
         waitsFor: entry,
         container: refOf(container!),
+        ...postStart(ps.config),
         ...(decision.heal ? { restartOf: ps.specHash } : {})
       }
       b.add(start)
@@ -258,20 +274,34 @@ export const emitService = (input: EmitInput): ServiceHandle => {
     case "recreate": {
       const config = labelled()
       const strategy =
-        decision.notServing || ps.oneShot ? "remove-first" : mustStopFirst(config) ? "stop-first" : "start-first"
-      const { steps, rollback } = replacementSteps(strategy, refOf(container!), config, ps.timeoutMs, ps.oneShot)
+        decision.notServing || ps.oneShot
+          ? "remove-first"
+          : strategyOf(config, decision.heal ? undefined : ps.update.order)
+      const { steps, rollback } = replacementSteps(
+        strategy,
+        refOf(container!),
+        config,
+        ps.timeoutMs,
+        ps.oneShot,
+        decision.heal ? undefined : ps.update.monitorMs
+      )
+      const rolling = input.rolling
       const recreate = b.add({
         _tag: "recreate",
         ...base,
         id: id("recreate"),
         reason: decision.reason,
-        waitsFor: [...entry, ...resources(input, config)],
+        waitsFor: [...entry, ...(rolling?.strict === true ? rolling.after : []), ...resources(input, config)],
+        ...(rolling === undefined || rolling.strict || rolling.after.length === 0 ? {} : { after: rolling.after }),
         current: refOf(container!),
         container: config,
         changes: decision.changes,
         strategy,
         steps,
         rollback,
+        ...(rolling === undefined || rolling.delayMs === 0 || rolling.after.length === 0
+          ? {}
+          : { delayMs: rolling.delayMs }),
         ...(decision.heal ? { restartOf: ps.specHash } : {})
       })
       return handle(recreate.id, strategy !== "remove-first" || !ps.oneShot, undefined)

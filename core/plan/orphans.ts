@@ -40,7 +40,7 @@ const movedTo = (
       continue
     }
     ready++
-    for (const r of readies) if (r?._tag === "After") waits.push(r.id)
+    for (const r of readies) if (r?._tag === "After") waits.push(...r.ids)
   }
   return ready > 0 ? { waits, hosts } : { waits, hosts, blocked: reasons.join("; ") }
 }

@@ -8,12 +8,29 @@ import type { ActionBuilder } from "./builder.ts"
 
 export type Ready =
   | { readonly _tag: "Now" }
-  | { readonly _tag: "After"; readonly id: string }
+  | { readonly _tag: "After"; readonly ids: ReadonlyArray<string> }
   | { readonly _tag: "Blocked"; readonly reason: string }
 
 export const now: Ready = { _tag: "Now" }
-export const after = (id: string): Ready => ({ _tag: "After", id })
+export const after = (id: string): Ready => ({ _tag: "After", ids: [id] })
 export const blocked = (reason: string): Ready => ({ _tag: "Blocked", reason })
+
+/** Ready when all are: blocked by the first that is blocked, else after every action they wait for. */
+export const all = (readies: ReadonlyArray<Ready>): Ready => {
+  const ids: Array<string> = []
+  for (const r of readies) {
+    if (r._tag === "Blocked") return r
+    if (r._tag === "After") ids.push(...r.ids)
+  }
+  return ids.length === 0 ? now : { _tag: "After", ids }
+}
+
+/**
+ * The id of a service's action on a host: `host/app/service:suffix` for its first container,
+ * `host/app/service[n]:suffix` for replica n.
+ */
+export const serviceActionId = (host: string, app: string, service: string, replica: number, suffix: string): string =>
+  `${host}/${app}/${service}${replica === 1 ? "" : `[${replica}]`}:${suffix}`
 
 export interface ServiceHandle {
   readonly host: string
@@ -33,6 +50,8 @@ export interface HandleInput {
   readonly app: string
   readonly service: string
   readonly container: string
+  /** Which of the service's containers (from 1). */
+  readonly replica: number
   readonly oneShot: boolean
   readonly timeoutMs: number
   /** The last action of the service's chain in this plan, if it has one. */
@@ -62,7 +81,7 @@ class Handle implements ServiceHandle {
 
   private wait(kind: "wait-healthy" | "wait-completed"): Ready {
     const { host, app, service, builder, last } = this.input
-    const id = `${host}/${app}/${service}:${kind}`
+    const id = serviceActionId(host, app, service, this.input.replica, kind)
     if (!builder.has(id)) {
       builder.add({
         _tag: kind,
@@ -123,3 +142,18 @@ class Handle implements ServiceHandle {
 }
 
 export const makeHandle = (input: HandleInput): ServiceHandle => new Handle(input)
+
+/** A service of several replicas is ready when every replica is. */
+export const combineHandles = (handles: ReadonlyArray<ServiceHandle>, first: ServiceHandle): ServiceHandle =>
+  handles.length === 1
+    ? first
+    : {
+        host: first.host,
+        app: first.app,
+        service: first.service,
+        changed: handles.some((h) => h.changed),
+        started: () => all(handles.map((h) => h.started())),
+        healthy: () => all(handles.map((h) => h.healthy())),
+        completed: () => all(handles.map((h) => h.completed())),
+        ready: () => all(handles.map((h) => h.ready()))
+      }

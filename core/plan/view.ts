@@ -38,6 +38,7 @@ export const makeHostView = (known: KnownHost, scope: string): HostView => {
     if (list === undefined) byService.set(key, [c])
     else list.push(c)
   }
+  for (const name of known.otherNames ?? []) foreignNames.add(name)
   for (const list of byService.values()) list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const imageIdByTag = new Map<string, string>()
   for (const image of known.images) for (const tag of image.tags) imageIdByTag.set(tag, image.id)

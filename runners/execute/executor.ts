@@ -39,6 +39,10 @@ export const execute = Effect.fn("execute")(function* (plan: Plan, options: Exec
   const run = (action: Action): Effect.Effect<ActionResult, never, Docker> =>
     Effect.gen(function* () {
       let blocked: string | undefined
+      for (const dep of action.after ?? []) {
+        const d = done.get(dep)
+        if (d !== undefined) yield* Deferred.await(d)
+      }
       for (const dep of action.waitsFor) {
         const d = done.get(dep)
         const outcome = d === undefined ? "failed" : yield* Deferred.await(d)

@@ -3,10 +3,10 @@
  * operation per call. A container referred to by name only is checked to be this scope's before a
  * stop, remove or rename.
  */
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { Docker, type DockerError } from "../../adapters/docker/Docker.ts"
 import { Label } from "../../core/names.ts"
-import type { Action, ContainerRef, Step } from "../../core/model/plan.ts"
+import type { Action, ContainerRef, ExecHookConfig, Step } from "../../core/model/plan.ts"
 import { ActionFailed, type CallOptions, engineCall } from "./engine-call.ts"
 import { lastBytes } from "./result.ts"
 import { waitCompleted, waitHealthy } from "./wait.ts"
@@ -29,6 +29,40 @@ const ensureOwned = (o: RunOptions, host: string, c: ContainerRef) =>
       return yield* new ActionFailed({
         message: `refusing to touch container ${c.name}: it does not carry ${Label.scope}=${o.scope}`
       })
+    }
+  })
+
+/** `post_start` / `pre_stop` commands, one after the other inside the container; the first that fails ends it. */
+const runExecHooks = (
+  o: RunOptions,
+  host: string,
+  container: string,
+  kind: string,
+  hooks: ReadonlyArray<ExecHookConfig>
+) =>
+  Effect.gen(function* () {
+    const docker = yield* Docker
+    for (const hook of hooks) {
+      const what = `${kind} ${JSON.stringify(hook.command)} in ${container}`
+      const result = yield* engineCall(
+        o,
+        what,
+        o.callTimeoutMs + 5000,
+        docker.exec(host, container, {
+          cmd: hook.command,
+          env: Object.fromEntries(hook.env ?? []),
+          timeoutMs: o.callTimeoutMs,
+          user: hook.user,
+          privileged: hook.privileged,
+          workingDir: hook.workingDir
+        })
+      )
+      if (result.exitCode !== 0) {
+        const out = result.output.trim()
+        return yield* new ActionFailed({
+          message: `${what} exited with ${result.exitCode}${out === "" ? "" : `: ${lastBytes(out, 1000)}`}`
+        })
+      }
     }
   })
 
@@ -62,9 +96,16 @@ export const runStep = (o: RunOptions, host: string, step: Step) =>
       }
       case "start":
         yield* call(`start ${step.container.name}`, docker.startContainer(host, refOf(step.container)))
+        if (step.postStart !== undefined)
+          yield* runExecHooks(o, host, refOf(step.container), "post_start", step.postStart)
         return
       case "stop": {
         yield* ensureOwned(o, host, step.container)
+        // pre_stop commands run while the container still runs; one that fails does not keep it running.
+        if (step.preStop !== undefined)
+          yield* runExecHooks(o, host, refOf(step.container), "pre_stop", step.preStop).pipe(
+            Effect.catchTag("ActionFailed", (e) => Effect.logWarning(e.message))
+          )
         const grace = step.timeoutMs ?? 10_000
         yield* call(
           `stop ${step.container.name}`,
@@ -85,7 +126,7 @@ export const runStep = (o: RunOptions, host: string, step: Step) =>
         )
         return
       case "wait-healthy":
-        yield* waitHealthy(o, host, step.container.name, step.timeoutMs)
+        yield* waitHealthy(o, host, step.container.name, step.timeoutMs, step.monitorMs)
         return
     }
   })
@@ -96,6 +137,7 @@ const stepText = (s: Step): string =>
 /** The steps of a replacement; when one fails, the rollback steps (best effort) bring the old container back. */
 const replace = (o: RunOptions, action: Extract<Action, { readonly _tag: "recreate" }>) =>
   Effect.gen(function* () {
+    if (action.delayMs !== undefined) yield* Effect.sleep(Duration.millis(action.delayMs))
     for (const [i, step] of action.steps.entries()) {
       const failed = yield* runStep(o, action.host, step).pipe(
         Effect.as(undefined),
@@ -155,13 +197,18 @@ export const runAction = (o: RunOptions, action: Action): Effect.Effect<string |
         yield* runStep(o, host, { _tag: "create", container: action.container })
         return undefined
       case "start":
-        yield* runStep(o, host, { _tag: "start", container: action.container })
+        yield* runStep(o, host, {
+          _tag: "start",
+          container: action.container,
+          ...(action.postStart === undefined ? {} : { postStart: action.postStart })
+        })
         return undefined
       case "stop":
         yield* runStep(o, host, {
           _tag: "stop",
           container: action.container,
-          ...(action.timeoutMs === undefined ? {} : { timeoutMs: action.timeoutMs })
+          ...(action.timeoutMs === undefined ? {} : { timeoutMs: action.timeoutMs }),
+          ...(action.preStop === undefined ? {} : { preStop: action.preStop })
         })
         return undefined
       case "remove":

@@ -19,7 +19,38 @@ const inspect = (options: CallOptions, host: string, name: string) =>
 
 const exitText = (c: ObservedContainer) => `exited${c.exitCode === undefined ? "" : ` (${c.exitCode})`}`
 
-export const waitHealthy = (options: CallOptions, host: string, name: string, timeoutMs: number) =>
+/**
+ * Until `name` is healthy; with `monitorMs`, it must then stay running and not unhealthy that long
+ * (`update_config.monitor`), within the same timeout.
+ */
+export const waitHealthy = (options: CallOptions, host: string, name: string, timeoutMs: number, monitorMs = 0) =>
+  Effect.gen(function* () {
+    yield* untilHealthy(options, host, name)
+    if (monitorMs <= 0) return
+    const until = (yield* Effect.clockWith((clock) => clock.currentTimeMillis)) + monitorMs
+    for (;;) {
+      const c = yield* inspect(options, host, name)
+      if (c === undefined) return yield* new ActionFailed({ message: `${name} is gone` })
+      if (c.state !== "running")
+        return yield* new ActionFailed({
+          message: `${name} ${c.state === "exited" ? exitText(c) : c.state} while monitored`
+        })
+      if (c.health === "unhealthy")
+        return yield* new ActionFailed({ message: `${name} turned unhealthy while monitored` })
+      if ((yield* Effect.clockWith((clock) => clock.currentTimeMillis)) >= until) return
+      yield* Effect.sleep(Duration.millis(POLL_MS))
+    }
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: Duration.millis(timeoutMs + monitorMs),
+      orElse: () =>
+        Effect.fail(
+          new ActionFailed({ message: `${name} did not become healthy within ${Math.round(timeoutMs / 1000)}s` })
+        )
+    })
+  )
+
+const untilHealthy = (options: CallOptions, host: string, name: string) =>
   Effect.gen(function* () {
     let runningSince: { readonly startedAt: number | undefined; readonly seenAt: number } | undefined
     for (;;) {
@@ -38,15 +69,7 @@ export const waitHealthy = (options: CallOptions, host: string, name: string, ti
       } else runningSince = undefined
       yield* Effect.sleep(Duration.millis(POLL_MS))
     }
-  }).pipe(
-    Effect.timeoutOrElse({
-      duration: Duration.millis(timeoutMs),
-      orElse: () =>
-        Effect.fail(
-          new ActionFailed({ message: `${name} did not become healthy within ${Math.round(timeoutMs / 1000)}s` })
-        )
-    })
-  )
+  })
 
 export const waitCompleted = (options: CallOptions, host: string, name: string, timeoutMs: number) =>
   Effect.gen(function* () {
