@@ -3,6 +3,7 @@
  * service keys `cpus`, `mem_limit`, `mem_reservation`, `pids_limit`, to the model's `Resources`.
  */
 import type { Resources } from "../../core/model/desired.ts"
+import { type DeployReads, deployReaders } from "./compose-deploy.ts"
 import { bytes, int, map, number, type Reader, readKeys, sorted } from "./reader.ts"
 import type { YNode } from "./yaml-tree.ts"
 
@@ -22,13 +23,15 @@ export const readDeploy = (
   r: Reader,
   node: YNode,
   path: string,
-  set: (k: keyof ResourceReads, v: number, n: YNode, p: string) => void
+  set: (k: keyof ResourceReads, v: number, n: YNode, p: string) => void,
+  deploy: DeployReads
 ) => {
   const m = map(r, node, path)
   if (m === undefined) return
   readKeys(r, m, path, {
     prefix: "deploy.",
     read: {
+      ...deployReaders(r, deploy),
       resources: (e, p) => {
         const res = map(r, e.value, p)
         if (res === undefined) return
@@ -73,16 +76,6 @@ export const readDeploy = (
           }
         })
       }
-    },
-    unsupported: {
-      mode: "",
-      endpoint_mode: "",
-      replicas: "moor runs one container per service",
-      labels: "",
-      rollback_config: "moor rolls back by itself when a replacement does not become healthy",
-      update_config: "",
-      restart_policy: "use restart",
-      placement: "use x-moor.hosts or x-moor.placement at the top level of the file"
     }
   })
 }

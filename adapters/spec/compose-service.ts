@@ -4,7 +4,9 @@ import type { DependsOnCondition, HealthCheck, Mount, RestartPolicy } from "../.
 import { isMoorLabel } from "../../core/names.ts"
 import { envValues, readEnvFiles } from "./compose-env.ts"
 import { SERVICE_KEYS, unsupportedHints } from "./compose-keys.ts"
+import type { DeployReads } from "./compose-deploy.ts"
 import { type ResourceReads, readDeploy, resourcesOf } from "./compose-resources.ts"
+import { checkRuntime, type RuntimeReads, runtimeReaders } from "./compose-runtime.ts"
 import { type MountContext, readMounts } from "./compose-mounts.ts"
 import { type PublishedPort, readPorts } from "./compose-ports.ts"
 import { at } from "./problems.ts"
@@ -288,6 +290,8 @@ export const readService = (
   let fromFiles: Array<readonly [string, string]> = []
   let digests: Array<readonly [string, string]> = []
   const resources: ResourceReads = {}
+  const runtime: RuntimeReads = {}
+  const deploy: DeployReads = {}
   const setResource = (k: keyof ResourceReads, value: number, n: YNode, p: string) => {
     const prev = resources[k]
     if (prev !== undefined && prev.value !== value) {
@@ -303,6 +307,7 @@ export const readService = (
   readKeys(r, node, path, {
     unsupported: SERVICE_UNSUPPORTED,
     read: {
+      ...runtimeReaders(r, runtime),
       image: (e, p) => {
         const image = text(r, e.value, p)
         if (image === "") r.problems.fail(e.value.pos, p, "image cannot be empty")
@@ -356,10 +361,17 @@ export const readService = (
         const v = text(r, e.value, p)
         if (v === undefined) return
         const policy = RESTART.find((x) => x === v)
+        const retries = /^on-failure:(\d+)$/.exec(v)?.[1]
         if (policy !== undefined) out.restart = policy
-        else if (/^on-failure:\d+$/.test(v)) {
-          r.problems.fail(e.value.pos, p, `"${v}": a retry count is not supported; use "on-failure"`)
-        } else r.problems.fail(e.value.pos, p, `restart "${v}" is not one of ${RESTART.join(", ")}: use one of these`)
+        else if (retries !== undefined) {
+          out.restart = "on-failure"
+          if (Number(retries) > 0) out.restartRetries = Number(retries)
+        } else
+          r.problems.fail(
+            e.value.pos,
+            p,
+            `restart "${v}" is not one of ${RESTART.join(", ")} or on-failure:N: use one of these`
+          )
       },
       depends_on: (e, p) => {
         const d = dependsOn(r, e.value, p, name, ctx)
@@ -392,7 +404,7 @@ export const readService = (
         const n = int(r, e.value, p)
         if (n !== undefined) setResource("pids", n, e.value, p)
       },
-      deploy: (e, p) => readDeploy(r, e.value, p, setResource),
+      deploy: (e, p) => readDeploy(r, e.value, p, setResource, deploy),
       "x-moor": (e, p) => {
         const m = map(r, e.value, p)
         if (m === undefined) return
@@ -409,6 +421,35 @@ export const readService = (
       path,
       "image is required (moor runs images, it does not build them): set image: to the image to run"
     )
+  }
+  const run = checkRuntime(
+    r,
+    name,
+    runtime,
+    deploy.replicas,
+    node.entries.find((e) => e.key === "networks"),
+    ctx.serviceNames
+  )
+  if (runtime.containerName !== undefined) out.containerName = runtime.containerName.value
+  if (run.replicas !== undefined && run.replicas !== 1) out.replicas = run.replicas
+  if (runtime.networkMode !== undefined) out.networkMode = runtime.networkMode.value
+  if (runtime.pullPolicy !== undefined && runtime.pullPolicy !== "missing") out.pullPolicy = runtime.pullPolicy
+  if (runtime.pullRefreshMs !== undefined) out.pullRefreshMs = runtime.pullRefreshMs
+  if (runtime.postStart !== undefined) out.postStart = runtime.postStart
+  if (runtime.preStop !== undefined) out.preStop = runtime.preStop
+  if (deploy.update !== undefined) out.update = deploy.update
+  if (deploy.rollback !== undefined) out.rollback = deploy.rollback
+  if (deploy.restartBudget !== undefined) out.restartBudget = deploy.restartBudget
+  if (deploy.restart !== undefined) {
+    // deploy.restart_policy wins over restart, as in Compose.
+    out.restart = deploy.restart.policy
+    if (deploy.restart.retries === undefined) delete out.restartRetries
+    else out.restartRetries = deploy.restart.retries
+  }
+  if (run.dependsOn !== undefined) {
+    const deps = (out.dependsOn ?? {}) as Record<string, unknown>
+    if (deps[run.dependsOn] === undefined)
+      out.dependsOn = sorted([...Object.entries(deps), [run.dependsOn, { condition: "service_started" }] as const])
   }
   const env = new Map([...fromFiles, ...environment])
   if (env.size > 0) out.environment = sorted(env)

@@ -409,10 +409,13 @@ describe("Compose: refused keys and wrong values, with file:line:column", () => 
       `${FILE}:4:5: services.web.privileged: moor does not support "privileged" (see docs/compose-support.md)`
     ])
   })
-  it("refuses container_name with the hint that moor names containers", () => {
-    const [e] = errors("services:\n  web:\n    image: x\n    container_name: web\n")
-    expect(e).toContain(`${FILE}:4:5: services.web.container_name: moor does not support "container_name"`)
-    expect(e).toContain("moor names containers <app>-<service>-1 itself")
+  it("refuses container_name beside more than one replica, as Compose does", () => {
+    expect(errors("services:\n  web:\n    image: x\n    container_name: web\n    scale: 2\n")).toEqual([
+      `${FILE}:4:21: services.web.container_name: container_name "web" names one container, but the service runs 2: remove container_name, or run one replica`
+    ])
+    expect(errors("services:\n  web:\n    image: x\n    scale: 2\n    deploy: { replicas: 3 }\n")).toEqual([
+      `${FILE}:5:25: services.web.deploy.replicas: deploy.replicas (3) and scale (2, line 4) disagree: keep one`
+    ])
   })
   it("refuses unsupported top-level and nested keys, and suggests a fix for a typo", () => {
     expect(
@@ -422,14 +425,14 @@ services:
     imgae: x
     image: x
     deploy:
-      replicas: 3
+      mode: replicated-job
     build: .
 secrets:
   token: { file: ./token }
 `)
     ).toEqual([
       `${FILE}:4:5: services.web.imgae: unknown key "imgae" (did you mean "image"?)`,
-      `${FILE}:7:7: services.web.deploy.replicas: moor does not support "deploy.replicas": moor runs one container per service (see docs/compose-support.md)`,
+      `${FILE}:7:13: services.web.deploy.mode: deploy.mode "replicated-job" is Swarm's (jobs): use restart: "no" for a one-shot service, or replicated`,
       `${FILE}:8:5: services.web.build: moor does not support "build": moor does not build images: build and push, then set image (see docs/compose-support.md)`,
       `${FILE}:9:1: secrets: moor does not support "secrets": pass secrets through environment variables or env_file (see docs/compose-support.md)`
     ])
@@ -456,7 +459,7 @@ services:
       `${FILE}:7:16: services.web.read_only: expected true or false, got the string "maybe"`,
       `${FILE}:8:30: services.web.healthcheck.interval: 10 has no unit: write a duration such as "10s"`,
       `${FILE}:9:24: services.web.stop_grace_period: "soon" is not a duration: expected e.g. 30s, 1m30s, 500ms (units: ns, us, ms, s, m, h)`,
-      `${FILE}:10:14: services.web.restart: restart "sometimes" is not one of no, always, on-failure, unless-stopped: use one of these`
+      `${FILE}:10:14: services.web.restart: restart "sometimes" is not one of no, always, on-failure, unless-stopped or on-failure:N: use one of these`
     ])
   })
   it("checks references inside the file: volumes, networks, depends_on", () => {
@@ -484,7 +487,6 @@ services:
     ports: ["70000:80", "8080-8082:80-81", "80/sctp", "1:2:3:4"]
     volumes: ["relative-target:data", "/a:/b:z"]
     labels: { moor.app: x }
-    restart: on-failure:3
 `)
     ).toEqual([
       `${FILE}:4:13: services.web.ports[0]: port 70000 is out of range (1-65535)`,
@@ -494,7 +496,6 @@ services:
       `${FILE}:5:15: services.web.volumes[0]: the mount target "data" must be an absolute path in the container`,
       `${FILE}:5:39: services.web.volumes[1]: volume option "z" is not supported (only ro and rw)`,
       `${FILE}:6:13: services.web.labels.moor.app: moor.app is in moor's own label namespace (moor.*), which moor sets itself: use another prefix`,
-      `${FILE}:7:14: services.web.restart: "on-failure:3": a retry count is not supported; use "on-failure"`,
       `${FILE}:3:3: services.web: image is required (moor runs images, it does not build them): set image: to the image to run`
     ])
   })
