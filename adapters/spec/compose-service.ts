@@ -167,9 +167,16 @@ const dependsOn = (r: Reader, node: YNode, path: string, self: string, ctx: Serv
         },
         required: (e, pp) => {
           required = bool(r, e.value, pp)
+        },
+        restart: (e, pp) => {
+          if (bool(r, e.value, pp) === true)
+            r.problems.warn(
+              e.keyPos,
+              pp,
+              `moor does not restart ${self} when ${entry.key} is restarted: it replaces a service only when its own spec changes`
+            )
         }
-      },
-      unsupported: { restart: "moor restarts a service only when its own spec changes" }
+      }
     })
     out.push([entry.key, { condition, ...(required === undefined ? {} : { required }) }])
   }
@@ -430,6 +437,15 @@ export const readService = (
     node.entries.find((e) => e.key === "networks"),
     ctx.serviceNames
   )
+  if (run.replicas !== undefined && run.replicas > 1) {
+    const fixed = ctx.published?.get(name)?.[0]
+    if (fixed !== undefined)
+      r.problems.fail(
+        fixed.pos,
+        fixed.path,
+        `the service runs ${run.replicas} containers, which cannot all publish host port ${fixed.port.published}: leave the host port out (it is then chosen by the engine), or run one replica`
+      )
+  }
   if (runtime.containerName !== undefined) out.containerName = runtime.containerName.value
   if (run.replicas !== undefined && run.replicas !== 1) out.replicas = run.replicas
   if (runtime.networkMode !== undefined) out.networkMode = runtime.networkMode.value

@@ -106,9 +106,21 @@ export const FailedRollout = Schema.Struct({
 })
 export type FailedRollout = typeof FailedRollout.Type
 
+/** An image moor pulled on a host, as remembered by the repository (for `pull_policy: daily` and the like). */
+export const PullRecord = Schema.Struct({
+  host: Schema.String,
+  image: Schema.String,
+  /** Epoch ms. */
+  at: Schema.Number
+})
+export type PullRecord = typeof PullRecord.Type
+
 export const Observed = Schema.Struct({
   /** Epoch ms: the instant of the observation. The core reads no clock. */
   now: Schema.Number,
+  /** Epoch ms: when the pass this observation belongs to started (a pull since then is this pass's). */
+  passStartedAt: Schema.optionalKey(Schema.Number),
+  pulls: Schema.optionalKey(Schema.Array(PullRecord)),
   hosts: Schema.Array(ObservedHost),
   restarts: Schema.optionalKey(Schema.Array(RestartRecord)),
   failedRollouts: Schema.optionalKey(Schema.Array(FailedRollout))

@@ -8,7 +8,8 @@ import { type Action, passiveKinds } from "../model/plan.ts"
 import type { ObservedContainer } from "../model/observed.ts"
 import { handleOf, hostAppKey, hostServiceKey, type PlanContext } from "./context.ts"
 import { type Decision, decide } from "./decide.ts"
-import { emitService, isMutating } from "./emit.ts"
+import { emitService, isMutating, pullImage } from "./emit.ts"
+import { cannotPull, pullReason } from "./pulls.ts"
 import type { PreparedApp, PreparedService } from "./prepare.ts"
 import { combineHandles, makeHandle, now, type Ready, type ServiceHandle, serviceActionId } from "./ready.ts"
 import type { HostView } from "./view.ts"
@@ -26,6 +27,8 @@ interface ServiceDecision {
   readonly leftovers: ReadonlyArray<ObservedContainer>
   /** Replicas past the service's count: stopped and removed. */
   readonly scaledDown: ReadonlyArray<ObservedContainer>
+  /** Why the image is pulled although its containers are as specified (`pull_policy: always`, `daily`...). */
+  readonly refresh?: string
 }
 interface HostDecisions {
   readonly host: string
@@ -83,6 +86,7 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
     const only = all.length === 1 ? all[0] : undefined
     if (
       ps.replicas === 1 &&
+      (ps.service.pullPolicy === undefined || ps.service.pullPolicy === "missing") &&
       only !== undefined &&
       only.name === ps.config.name &&
       isSteady(only, ps.specHash, ctx.hashAlgorithms.current, imageId)
@@ -126,7 +130,20 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
     const others = all.filter((c) => !names.has(c.name))
     const scaledDown = others.filter((c) => (ps.isReplicaName(c.name) ?? 0) > ps.replicas)
     const leftovers = others.filter((c) => !scaledDown.includes(c))
-    return { prepared: ps, replicas, leftovers, scaledDown }
+    const noImage = cannotPull(view, ps)
+    const policy = ps.service.pullPolicy
+    const refresh =
+      ps.replicas === 0 || (policy !== "always" && policy !== "refresh") ? undefined : pullReason(ctx, view, ps)
+    return {
+      prepared: ps,
+      replicas:
+        noImage === undefined
+          ? replicas
+          : replicas.map((r) => (isMutating(r.decision) ? { ...r, decision: { do: "wait", reason: noImage } } : r)),
+      leftovers,
+      scaledDown,
+      ...(refresh === undefined ? {} : { refresh })
+    }
   })
   return { host, view, services }
 }
@@ -331,6 +348,7 @@ const emitHost = (
       entry = waits.length > 1 ? [...new Set(waits)] : waits
     }
     scaleDown(ctx, hd.host, app.name, sd)
+    if (sd.refresh !== undefined) pullImage(ctx, hd.host, app.name, ps.config.image, sd.refresh)
     const rolling = rollingOf(ps, sd.replicas, hd.host, app.name)
     const handles = sd.replicas.map((rd) =>
       emitService({
@@ -424,7 +442,8 @@ export const planApp = (ctx: PlanContext, prepared: PreparedApp): void => {
           (s) =>
             s.replicas.every((r) => r.decision.do === "nothing") &&
             s.leftovers.length === 0 &&
-            s.scaledDown.length === 0
+            s.scaledDown.length === 0 &&
+            s.refresh === undefined
         )
       ) {
         // Nothing to emit here: readiness is made only if a consumer asks for it.

@@ -28,6 +28,10 @@ export interface PlanContext {
   readonly unknown: ReadonlyMap<string, string>
   /** `host/app/service` -> restarts moor made. */
   readonly restarts: ReadonlyMap<string, ReadonlyArray<RestartRecord>>
+  /** `host|image` -> when moor last pulled it there. */
+  readonly pulls: ReadonlyMap<string, number>
+  /** When the pass started (pulls since then are this pass's). */
+  readonly passStartedAt: number | undefined
   /** `host/app/service` -> the last failed replacement. */
   readonly failedRollouts: ReadonlyMap<string, FailedRollout>
   /** `host/app/service` -> readiness (see `handleOf`: quiet apps get theirs on demand). */

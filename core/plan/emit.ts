@@ -1,11 +1,12 @@
 /** Turns one service's decision into actions on one host, and returns its readiness handle. */
 import { Label, nextName, oldName } from "../names.ts"
-import type { App } from "../model/desired.ts"
+import type { App, Rollout } from "../model/desired.ts"
 import type { ObservedContainer } from "../model/observed.ts"
 import type { Action, ContainerConfig, ContainerRef, Step } from "../model/plan.ts"
 import type { PlanContext } from "./context.ts"
 import type { Decision } from "./decide.ts"
 import type { PreparedService } from "./prepare.ts"
+import { pullReason } from "./pulls.ts"
 import { makeHandle, type ServiceHandle, serviceActionId } from "./ready.ts"
 import type { HostView } from "./view.ts"
 
@@ -84,21 +85,22 @@ const resources = (input: EmitInput, config: ContainerConfig): Array<string> => 
       }))
     )
   }
-  if (ctx.policy.pull === "always" || !view.imageIdByTag.has(config.image)) {
-    waits.push(
-      ctx.builder.shareOrAdd(`${host}:pull:${config.image}`, () => ({
-        _tag: "pull-image",
-        id: `${host}:pull:${config.image}`,
-        host,
-        app: app.name,
-        reason: ctx.policy.pull === "always" ? "pull policy: always" : "image not present",
-        waitsFor: [],
-        image: config.image
-      }))
-    )
-  }
+  const reason = ctx.policy.pull === "always" ? "pull policy: always" : pullReason(ctx, view, input.prepared)
+  if (reason !== undefined) waits.push(pullImage(ctx, host, app.name, config.image, reason))
   return waits
 }
+
+/** The host's one pull of an image in this plan, shared by every service that needs it. */
+export const pullImage = (ctx: PlanContext, host: string, app: string, image: string, reason: string): string =>
+  ctx.builder.shareOrAdd(`${host}:pull:${image}`, () => ({
+    _tag: "pull-image",
+    id: `${host}:pull:${image}`,
+    host,
+    app,
+    reason,
+    waitsFor: [],
+    image
+  }))
 
 /** A second container beside the old one could not start: it would need the same host port, address or network stack. */
 const cannotRunBeside = (config: ContainerConfig): boolean =>
@@ -128,8 +130,16 @@ const replacementSteps = (
   config: ContainerConfig,
   timeoutMs: number,
   oneShot: boolean,
-  monitorMs: number | undefined
+  monitorMs: number | undefined,
+  rollbackConfig: Rollout | undefined
 ): { steps: Array<Step>; rollback: Array<Step> } => {
+  // rollback_config: how the old container comes back (start it before the new one goes, when it can
+  // run beside it) and how long it must then stay healthy.
+  const rollbackOrder = rollbackConfig?.order
+  const restoredHealthy = (c: ContainerRef): Array<Step> =>
+    rollbackConfig?.monitorMs === undefined || rollbackConfig.monitorMs === 0
+      ? []
+      : [{ _tag: "wait-healthy", container: { name: c.name }, timeoutMs, monitorMs: rollbackConfig.monitorMs }]
   const name = config.name
   const stopTimeout = {
     ...(config.stopGracePeriodMs === undefined ? {} : { timeoutMs: config.stopGracePeriodMs }),
@@ -163,11 +173,20 @@ const replacementSteps = (
           { _tag: "wait-healthy", container: { name }, timeoutMs, ...monitor },
           { _tag: "remove", container: parked }
         ],
-        rollback: [
-          { _tag: "remove", container: { name } },
-          { _tag: "rename", container: parked, to: name },
-          { _tag: "start", container: { name } }
-        ]
+        rollback:
+          rollbackOrder === "start-first" && !cannotRunBeside(config)
+            ? [
+                { _tag: "start", container: parked },
+                ...restoredHealthy(parked),
+                { _tag: "remove", container: { name } },
+                { _tag: "rename", container: parked, to: name }
+              ]
+            : [
+                { _tag: "remove", container: { name } },
+                { _tag: "rename", container: parked, to: name },
+                { _tag: "start", container: { name } },
+                ...restoredHealthy({ name })
+              ]
       }
     }
     case "remove-first":
@@ -283,7 +302,8 @@ export const emitService = (input: EmitInput): ServiceHandle => {
         config,
         ps.timeoutMs,
         ps.oneShot,
-        decision.heal ? undefined : ps.update.monitorMs
+        decision.heal ? undefined : ps.update.monitorMs,
+        ps.service.rollback
       )
       const rolling = input.rolling
       const recreate = b.add({
@@ -298,7 +318,8 @@ export const emitService = (input: EmitInput): ServiceHandle => {
         changes: decision.changes,
         strategy,
         steps,
-        rollback,
+        // failure_action pause: a failed replacement is left as it is (the old container is not brought back).
+        rollback: ps.update.failureAction === "pause" && !decision.heal ? [] : rollback,
         ...(rolling === undefined || rolling.delayMs === 0 || rolling.after.length === 0
           ? {}
           : { delayMs: rolling.delayMs }),

@@ -32,6 +32,15 @@ const findCanonical = (
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
+const lastPulls = (observed: Observed): Map<string, number> => {
+  const out = new Map<string, number>()
+  for (const p of observed.pulls ?? []) {
+    const key = `${p.host}|${p.image}`
+    if ((out.get(key) ?? -Infinity) < p.at) out.set(key, p.at)
+  }
+  return out
+}
+
 const planUnsafe = (desired: DesiredState, observed: Observed, policy: Policy, options: PlanOptions): Plan => {
   const analysis = analyzeApps(desired)
   const views = new Map<string, HostView>()
@@ -58,6 +67,8 @@ const planUnsafe = (desired: DesiredState, observed: Observed, policy: Policy, o
     views,
     unknown,
     restarts,
+    pulls: lastPulls(observed),
+    passStartedAt: observed.passStartedAt,
     failedRollouts: new Map((observed.failedRollouts ?? []).map((f) => [hostServiceKey(f.host, f.app, f.service), f])),
     handles: new Map(),
     quiet: new Map(),
@@ -136,13 +147,15 @@ const summarize = (
         const conditions: Array<ServiceCondition> = []
         if (view !== undefined && p !== undefined) {
           for (const s of p.services) {
-            const c = findCanonical(view.byService.get(s.key), s.config.name)
-            conditions.push(serviceCondition(c, s.oneShot))
-            services.push(
-              c === undefined
-                ? { service: s.name, state: "missing" }
-                : { service: s.name, state: describeContainer(c, s.oneShot), container: c.name }
-            )
+            for (const name of s.names) {
+              const c = findCanonical(view.byService.get(s.key), name)
+              conditions.push(serviceCondition(c, s.oneShot))
+              services.push(
+                c === undefined
+                  ? { service: s.name, state: "missing", ...(s.replicas === 1 ? {} : { container: name }) }
+                  : { service: s.name, state: describeContainer(c, s.oneShot), container: c.name }
+              )
+            }
           }
         } else if (view !== undefined) {
           for (const c of view.containers) {

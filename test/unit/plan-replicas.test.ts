@@ -253,3 +253,67 @@ describe("post_start and pre_stop", () => {
     })
   })
 })
+
+describe("pull_policy", () => {
+  const withPolicy = (extra: Parameters<typeof svc>[1]) =>
+    desired([app("shop", { web: svc("moor-fixture/app:1", extra) })])
+
+  it("always: one pull per pass, even when the container is as specified; none once this pass pulled", () => {
+    const d = withPolicy({ pullPolicy: "always" })
+    const obs = deployed(withPolicy({}), { images: IMAGES })
+    expect(lines(changing(plan(d, { ...obs, passStartedAt: obs.now }, policy())))).toEqual([
+      "pull-image local:pull:moor-fixture/app:1"
+    ])
+    const pulled = {
+      ...obs,
+      passStartedAt: obs.now - 10,
+      pulls: [{ host: "local", image: "moor-fixture/app:1", at: obs.now - 5 }]
+    }
+    expect(changing(plan(d, pulled, policy()))).toEqual([])
+  })
+
+  it("daily: pulled when moor's last pull there is older than a day, with the reason", () => {
+    const d = withPolicy({ pullPolicy: "refresh", pullRefreshMs: 24 * 3600_000 })
+    const obs = deployed(withPolicy({}), { images: IMAGES })
+    const at = (ago: number) => ({ ...obs, pulls: [{ host: "local", image: "moor-fixture/app:1", at: obs.now - ago }] })
+    expect(changing(plan(d, at(3600_000), policy()))).toEqual([])
+    const [pull] = changing(plan(d, at(25 * 3600_000), policy()))
+    expect(pull?.reason).toBe("pull_policy: every 24h (last pulled 25h ago)")
+  })
+
+  it("never: a missing image is a skip that says so; nothing is pulled", () => {
+    const d = withPolicy({ pullPolicy: "never" })
+    const p = plan(d, observedOf([emptyHost("local", [])]), policy())
+    expect(changing(p)).toEqual([])
+    expect(p.actions.map((a) => a.reason)).toContain(
+      "image moor-fixture/app:1 is not on host local and pull_policy is never: load it there, or change pull_policy"
+    )
+  })
+})
+
+describe("rollback_config and failure_action", () => {
+  const writable = { mounts: [{ type: "bind" as const, source: "/srv/data", target: "/data" }] }
+  it("rollback_config.order start-first brings the old container back before the failed one goes, then monitors it", () => {
+    const d = desired([app("shop", { web: svc("moor-fixture/app:1", writable) })])
+    const obs = deployed(d, { images: IMAGES })
+    const v2 = desired([
+      app("shop", {
+        web: svc("moor-fixture/app:2", { ...writable, rollback: { order: "start-first", monitorMs: 2000 } })
+      })
+    ])
+    const [recreate] = byTag(plan(v2, obs, policy()).actions, "recreate")
+    expect(recreate?.strategy).toBe("stop-first")
+    expect(recreate?.rollback.map((s) => `${s._tag} ${s.container.name}`)).toEqual([
+      "start shop-web-1-old",
+      "wait-healthy shop-web-1-old",
+      "remove shop-web-1",
+      "rename shop-web-1-old"
+    ])
+  })
+  it("failure_action pause leaves a failed replacement as it is: no rollback steps", () => {
+    const d = desired([app("shop", { web: svc("moor-fixture/app:1") })])
+    const obs = deployed(d, { images: IMAGES })
+    const v2 = desired([app("shop", { web: svc("moor-fixture/app:2", { update: { failureAction: "pause" } }) })])
+    expect(byTag(plan(v2, obs, policy()).actions, "recreate")[0]?.rollback).toEqual([])
+  })
+})
