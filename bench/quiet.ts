@@ -74,7 +74,7 @@ export const run = async (): Promise<Array<readonly [string, number]>> => {
     const healCalls = proxy.requests()
     const healWrites = healCalls.filter(isWrite)
     console.error(
-      `quiet: a quiet pass: ${[...quiet].sort().join(", ")}; the heal pass writes: ${healWrites.join(", ")}`
+      `quiet: a quiet pass: ${[...quietCalls].join("")}\nquiet: the heal pass: ${healCalls.map(withoutIds).join(", ")}`
     )
     return [
       ["quiet_pass_api_calls", quiet.length],
