@@ -84,28 +84,17 @@ describe("a quiet pass only reads", () => {
 
         yield* engine.kill("local", "f-a-1")
         const seen: Array<string> = []
+        const noted = <A, E>(what: string, call: Effect.Effect<A, E>) =>
+          Effect.andThen(
+            Effect.sync(() => seen.push(what)),
+            call
+          )
         const traced = Docker.of({
           ...docker,
-          observe: (host, scope) =>
-            Effect.andThen(
-              Effect.sync(() => seen.push("observe")),
-              docker.observe(host, scope)
-            ),
-          lock: (host, request) =>
-            Effect.andThen(
-              Effect.sync(() => seen.push("lock")),
-              docker.lock(host, request)
-            ),
-          startContainer: (host, ref) =>
-            Effect.andThen(
-              Effect.sync(() => seen.push("start")),
-              docker.startContainer(host, ref)
-            ),
-          unlock: (host, id) =>
-            Effect.andThen(
-              Effect.sync(() => seen.push("unlock")),
-              docker.unlock(host, id)
-            )
+          observe: (host, scope) => noted("observe", docker.observe(host, scope)),
+          lock: (host, request) => noted("lock", docker.lock(host, request)),
+          startContainer: (host, ref) => noted("start", docker.startContainer(host, ref)),
+          unlock: (host, id) => noted("unlock", docker.unlock(host, id))
         })
         const heal = yield* pass("heal", "runner-a").pipe(Effect.provideService(Docker, traced))
         expect(heal.runs).toMatchObject([{ host: "local", status: "succeeded" }])
