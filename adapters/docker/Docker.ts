@@ -67,9 +67,13 @@ export interface EngineEvent {
   readonly at: number
 }
 
-/** What `lock` found: the lock is this runner's now, or another runner holds it until `expiresAt`. */
+/**
+ * What `lock` found: the lock is this runner's now (until `expiresAt`), or another runner holds it
+ * until `expiresAt`. A race on the lock (a runner creating or removing it at the same moment) always
+ * ends in one of these, never in an error.
+ */
 export type EngineLock =
-  | { readonly _tag: "Locked"; readonly id: string }
+  | { readonly _tag: "Locked"; readonly id: string; readonly expiresAt: number }
   | { readonly _tag: "Held"; readonly holder: string; readonly expiresAt: number }
 
 export interface LockRequest {
@@ -81,6 +85,19 @@ export interface LockRequest {
   /** A holder known to be dead (a process gone on this machine): its lock is taken over at once. */
   readonly takeOverFrom?: string | undefined
 }
+
+/** Renewing the lock `id` that `lock` gave this holder, to `expiresAt`. */
+export interface LockRenewal {
+  readonly scope: string
+  readonly holder: string
+  readonly id: string
+  readonly expiresAt: number
+}
+
+/** The lock is still this runner's, now until `expiresAt`; or it is not (taken over by `holder`, or gone). */
+export type RenewedLock =
+  | { readonly _tag: "Renewed"; readonly expiresAt: number }
+  | { readonly _tag: "Lost"; readonly holder: string | undefined }
 
 export interface DockerShape {
   /** The hosts this service can reach, in the order declared. */
@@ -133,7 +150,14 @@ export interface DockerShape {
    * Taking it again with the same holder succeeds. Not labelled with `moor.scope`: no pass sees it.
    */
   readonly lock: (host: string, request: LockRequest) => Effect.Effect<EngineLock, DockerError>
-  /** Removes the lock `id` that `lock` gave; one that is already gone succeeds. */
+  /**
+   * Extends the lock without a moment when it is free: labels cannot change, so each renewal is a
+   * container of its own (created, never started, no name, labelled `moor.lock.of=<id>` with the new
+   * expiry) made before the previous renewal is removed; the lock expires at the latest of its own
+   * label and its renewals'. `Lost` when the lock under the name is no longer `id`.
+   */
+  readonly renewLock: (host: string, renewal: LockRenewal) => Effect.Effect<RenewedLock, DockerError>
+  /** Removes the lock `id` that `lock` gave, and its renewals; one that is already gone succeeds. */
   readonly unlock: (host: string, id: string) => Effect.Effect<void, DockerError>
   /** The engine's container events for this scope's containers, from now on. */
   readonly events: (host: string, scope: string) => Stream.Stream<EngineEvent, DockerError>

@@ -118,8 +118,11 @@ export interface HostState {
   readonly containers: Map<string, Container>
   readonly volumes: Map<string, Volume>
   readonly networks: Map<string, Network>
-  /** Engine locks (`DockerShape.lock`) by scope. */
-  readonly locks: Map<string, { readonly id: string; readonly labels: Readonly<Record<string, string>> }>
+  /** Engine locks (`DockerShape.lock`) by scope, with the expiry of their latest renewal. */
+  readonly locks: Map<
+    string,
+    { readonly id: string; readonly labels: Readonly<Record<string, string>>; renewedUntil?: number }
+  >
   readonly events: Array<EngineEvent>
   readonly listeners: Set<(e: EngineEvent) => void>
   /** Closed when the host goes away: streams following it end with an error. */

@@ -33,6 +33,8 @@ export type EngineCall =
   | "lock.create"
   | "lock.inspect"
   | "lock.remove"
+  | "lock.renew"
+  | "lock.list"
   | "lock.image"
 
 const verbs: Record<EngineCall, string> = {
@@ -61,6 +63,8 @@ const verbs: Record<EngineCall, string> = {
   "lock.create": "take the engine lock",
   "lock.inspect": "read the engine lock",
   "lock.remove": "release the engine lock",
+  "lock.renew": "renew the engine lock",
+  "lock.list": "list the engine lock's renewals",
   "lock.image": "import the engine lock's empty image"
 }
 

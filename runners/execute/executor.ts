@@ -5,7 +5,7 @@
  */
 import { Deferred, Effect, Semaphore } from "effect"
 import type { Docker } from "../../adapters/docker/Docker.ts"
-import type { Action, Plan } from "../../core/model/plan.ts"
+import { type Action, type Plan, passiveKinds } from "../../core/model/plan.ts"
 import type { ActionResult, Outcome } from "./result.ts"
 import { runAction } from "./run-action.ts"
 
@@ -18,6 +18,8 @@ export interface ExecuteOptions {
   readonly retryBaseMs?: number
   readonly callTimeoutMs?: number
   readonly pullTimeoutMs?: number
+  /** Before each action that changes something: why it must not start (fencing, see runners/pass/hold.ts). */
+  readonly fence?: (host: string) => Effect.Effect<string | undefined>
   /** Called as each action ends, in completion order. */
   readonly onResult?: (result: ActionResult) => Effect.Effect<void>
 }
@@ -51,6 +53,8 @@ export const execute = Effect.fn("execute")(function* (plan: Plan, options: Exec
           break
         }
       }
+      if (blocked === undefined && options.fence !== undefined && !passiveKinds.has(action._tag))
+        blocked = yield* options.fence(action.host)
       const startedAt = yield* clock
       const r: Omit<ActionResult, "action" | "startedAt" | "durationMs"> =
         blocked !== undefined

@@ -1,6 +1,6 @@
 /** Ids for passes and lease holders: sortable by time, unique enough across machines. */
 import { Clock, Effect, Random } from "effect"
-import { hostname } from "node:os"
+import { holderIdOf } from "./holder.ts"
 
 const pad = (n: number, w = 2) => String(n).padStart(w, "0")
 
@@ -14,8 +14,7 @@ export const newPassId: Effect.Effect<string> = Effect.gen(function* () {
 
 export const runIdOf = (passId: string, host: string): string => `${passId}-${host}`
 
-/** This process, as a lease holder: `host:pid:random`. */
-export const newHolderId: Effect.Effect<string> = Effect.gen(function* () {
-  const rand = yield* Random.nextIntBetween(0, 36 ** 4)
-  return `${hostname()}:${process.pid}:${rand.toString(36)}`
-})
+/** This process, as a lease holder: `host:pid:random:key` (holder.ts). */
+export const newHolderId: Effect.Effect<string> = Effect.map(Random.nextIntBetween(0, 36 ** 4), (rand) =>
+  holderIdOf(rand.toString(36))
+)

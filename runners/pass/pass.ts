@@ -4,6 +4,11 @@
  * up to a bounded number of rounds. Every host gets a run record; restarts moor made feed the
  * restart budget; app states are synced three ways; transitions are published. The repo is the
  * source of truth: a repo or bus that fails is logged, never a reason to leave a host half done.
+ *
+ * A pass writes to an engine only to act on it: it observes and plans without the engine's lock,
+ * and a plan with nothing to do ends the pass there (a quiet pass only lists). A plan with changes
+ * first takes the lock of each host it changes, then observes and plans again under them, and acts
+ * on that plan, each action only while the pass still holds the host (hold.ts).
  */
 import { Duration, Effect } from "effect"
 import { Bus } from "../../adapters/bus/Bus.ts"
@@ -20,7 +25,8 @@ import { plan as makePlan } from "../../core/plan/plan.ts"
 import { selectApps } from "../../core/select.ts"
 import { type ExecuteOptions, execute } from "../execute/executor.ts"
 import type { ActionResult } from "../execute/result.ts"
-import { acquireLeases, keepLeases, type LeaseOptions, releaseLeases } from "./leases.ts"
+import { dryRunHold, type Hold, holdHosts } from "./hold.ts"
+import { acquireLeases, type LeaseOptions, type Leases, releaseLeases } from "./leases.ts"
 import { observeHosts } from "./observe.ts"
 import { runIdOf } from "./ids.ts"
 
@@ -70,12 +76,18 @@ const summaryOf = (plan: Plan, results: ReadonlyArray<ActionResult>) => ({
   skipped: results.filter((r) => r.outcome === "skipped").length
 })
 
-/** How a host's run ended: failed when nothing could be done, partial when some of it failed. */
+/**
+ * How a host's run ended: failed when nothing could be done (or the host was left alone), partial
+ * when some of it failed or the pass stopped acting on it (its lease or engine lock lost).
+ */
 const statusOf = (
   host: string,
   finalPlan: Plan,
-  results: ReadonlyArray<ActionResult>
+  results: ReadonlyArray<ActionResult>,
+  hold: Hold
 ): { status: RunStatus; error?: string } => {
+  const leftAlone = hold.leftAlone.get(host)
+  if (leftAlone !== undefined) return { status: "failed", error: leftAlone }
   const hostSummary = finalPlan.hosts.find((h) => h.host === host)
   if (hostSummary?.status === "unknown")
     return { status: "failed", error: `host ${host} is unknown: ${hostSummary.reason ?? "no answer"}` }
@@ -83,7 +95,9 @@ const statusOf = (
   const failed = mine.filter((r) => r.outcome === "failed")
   const apps = finalPlan.apps.filter((a) => a.host === host)
   const bad = apps.filter((a) => a.state === "failed" || a.skipped !== undefined)
+  const lost = hold.lost(host)
   const problems = [
+    ...(lost === undefined ? [] : [`stopped acting: ${lost}`]),
     ...failed.map((r) => `${r.action.id}: ${r.error ?? "failed"}`),
     ...bad.map((a) => `app ${a.app}: ${a.skipped ?? a.state}`)
   ]
@@ -98,6 +112,11 @@ const SETTLE_POLL_MS = 500
 const stillStarting = (plan: Plan): boolean =>
   plan.apps.some((a) => a.services.some((s) => s.state === "running starting"))
 
+/** The hosts on which a plan changes something. */
+const changedHosts = (plan: Plan): ReadonlyArray<string> => [
+  ...new Set(plan.actions.filter((a) => !passiveKinds.has(a._tag)).map((a) => a.host))
+]
+
 const serviceOf = (a: Action): string | undefined => ("service" in a ? a.service : undefined)
 
 const logRepo = (what: string) => (e: { readonly message: string }) => Effect.logWarning(`repo: ${what}: ${e.message}`)
@@ -109,19 +128,14 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
   const dryRun = input.dryRun === true
   const now = () => Effect.clockWith((c) => c.currentTimeMillis)
 
-  const leases = dryRun
-    ? {
-        held: [...input.hosts],
-        busy: new Map<string, string>(),
-        abandoned: [] as ReadonlyArray<string>,
-        locks: new Map<string, string>()
-      }
+  const leases: Leases = dryRun
+    ? { held: [...input.hosts], busy: new Map(), abandoned: [], expiresAt: new Map() }
     : yield* acquireLeases(scope, input.hosts, input.holder, input.lease)
   for (const id of leases.abandoned)
     yield* Effect.logWarning(`run ${id} was abandoned by a runner that died; its lease was taken over`)
 
   const body = Effect.gen(function* () {
-    if (!dryRun) yield* keepLeases(scope, leases.held, input.holder, input.lease.ttlMs)
+    const hold = dryRun ? dryRunHold : yield* holdHosts(scope, leases, input.holder, input.lease)
     const runs = new Map<string, RunStatus>()
     // A quiet pass publishes nothing: a host's run events wait until the run turns out to act (its
     // first plan has changes for the host) or to fail; a quiet run that succeeds is only recorded.
@@ -214,15 +228,18 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
     const results: Array<ActionResult> = []
     const maxRounds = input.maxRounds ?? 5
     let firstPlan: Plan | undefined
+    let started = false
     let round = 0
     let progress = true
     let current: Plan
     let settleUntil: number | undefined
     for (;;) {
-      const observed = yield* observeHosts(scope, input.hosts, leases.busy, input.policy.restartWindowMs)
+      const observed = yield* observeHosts(scope, input.hosts, hold.leftAlone, input.policy.restartWindowMs)
       current = planOf(observed)
-      if (firstPlan === undefined) {
-        firstPlan = current
+      // What the pass set out to do: the plan it first acted on (made under the engine locks), or found quiet.
+      if (round === 0) firstPlan = current
+      if (!started) {
+        started = true
         if (!dryRun) {
           for (const host of leases.held) {
             if (runs.get(host) !== "pending") continue
@@ -253,9 +270,11 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
         break
       }
       if (!progress || round >= maxRounds) break
+      // Acting needs the engine lock of each host the plan changes: take those missing, look again.
+      if (yield* hold.lock(changedHosts(current))) continue
       round++
       if (input.onPlan !== undefined) yield* input.onPlan(current, round)
-      const roundResults = yield* execute(current, { ...input.execute, scope })
+      const roundResults = yield* execute(current, { ...input.execute, scope, fence: hold.fence })
       results.push(...roundResults)
       progress = roundResults.some((r) => r.outcome === "done" && !passiveKinds.has(r.action._tag))
       for (const r of roundResults) {
@@ -320,7 +339,7 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
       const at = yield* now()
       for (const host of leases.held) {
         yield* syncHost(host, finalPlan)
-        const outcome = statusOf(host, finalPlan, results)
+        const outcome = statusOf(host, finalPlan, results, hold)
         const previous = runs.get(host)
         if (previous !== undefined) {
           yield* repo
@@ -348,6 +367,6 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
   })
 
   return yield* Effect.scoped(body).pipe(
-    Effect.ensuring(dryRun ? Effect.void : releaseLeases(scope, leases.held, input.holder, leases.locks))
+    Effect.ensuring(dryRun ? Effect.void : releaseLeases(scope, leases.held, input.holder))
   )
 })

@@ -2,7 +2,8 @@
  * A fault-injecting proxy in front of the Docker API socket: a share of the requests get an
  * injected 500 or 409, are held until the connection drops (a timeout), are dropped at once, or
  * reach the engine but lose its answer; the others go through, streams and upgraded connections
- * (exec attach) included. Seeded, so a run can be replayed.
+ * (exec attach) included. Seeded, so a run can be replayed. Chosen requests can also be answered
+ * by a script (`answer`), to replay a race exactly: what the engine says to the loser of one.
  */
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http"
 import { connect, type Socket } from "node:net"
@@ -11,8 +12,23 @@ import { existsSync, rmSync } from "node:fs"
 /** `lost`: the engine does the work, but its answer never arrives (the connection drops). */
 export type Fault = "500" | "409" | "timeout" | "drop" | "lost"
 
+/** The next `times` requests matching `method` and `path` (query string dropped) get this answer. */
+export interface ScriptedAnswer {
+  readonly method: string
+  readonly path: RegExp
+  readonly status: number
+  readonly message: string
+  readonly times: number
+}
+
 export interface FaultProxy {
   readonly socketPath: string
+  /** `unix://<socketPath>`, for the Docker layer. */
+  readonly endpoint: string
+  /** Answers requests as scripted, before any random fault; scripts are used in the order given. */
+  readonly answer: (script: ScriptedAnswer) => void
+  /** How many scripted answers were given. */
+  readonly answered: () => number
   readonly stats: () => { readonly requests: number; readonly faults: Readonly<Record<Fault, number>> }
   /** Stops injecting (requests go through) or starts again. */
   readonly setEnabled: (enabled: boolean) => void
@@ -52,6 +68,16 @@ export const startFaultProxy = (socketPath: string, options: FaultOptions): Prom
   let enabled = true
   const eligible = options.eligible ?? defaultEligible
   const held = new Set<Socket>()
+  const scripts: Array<{ readonly script: ScriptedAnswer; left: number }> = []
+  let answered = 0
+  const scripted = (method: string, url: string): ScriptedAnswer | undefined => {
+    const path = url.split("?")[0] ?? url
+    const hit = scripts.find((s) => s.left > 0 && s.script.method === method && s.script.path.test(path))
+    if (hit === undefined) return undefined
+    hit.left--
+    answered++
+    return hit.script
+  }
   const pick = (method: string, path: string): Fault | undefined => {
     requests++
     if (!enabled || !eligible(method, path) || next() >= options.share) return undefined
@@ -62,6 +88,14 @@ export const startFaultProxy = (socketPath: string, options: FaultOptions): Prom
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const script = scripted(req.method ?? "GET", req.url ?? "/")
+    if (script !== undefined) {
+      req.resume()
+      const body = JSON.stringify({ message: script.message })
+      res.writeHead(script.status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
+      res.end(body)
+      return
+    }
     const fault = pick(req.method ?? "GET", req.url ?? "/")
     if (fault === "500" || fault === "409") {
       req.resume()
@@ -118,6 +152,11 @@ export const startFaultProxy = (socketPath: string, options: FaultOptions): Prom
     server.listen(socketPath, () =>
       resolve({
         socketPath,
+        endpoint: `unix://${socketPath}`,
+        answer: (script) => {
+          scripts.push({ script, left: script.times })
+        },
+        answered: () => answered,
         stats: () => ({ requests, faults: { ...faults } }),
         setEnabled: (on) => {
           enabled = on

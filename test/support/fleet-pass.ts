@@ -3,7 +3,6 @@
  * `loadSpec`, the live Docker adapter on every declared engine, the repository at a URL (PostgreSQL
  * in these tests), a memory bus.
  */
-import { hostname } from "node:os"
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
 import { Bus } from "../../adapters/bus/Bus.ts"
 import { DockerLive } from "../../adapters/docker/live.ts"
@@ -11,6 +10,7 @@ import { Repo } from "../../adapters/repo/Repo.ts"
 import { SpecLoader } from "../../adapters/spec/SpecLoader.ts"
 import { makePolicy } from "../../core/model/policy.ts"
 import { type Loaded, loadSpec } from "../../runners/cli/context.ts"
+import { holderIdOf } from "../../runners/pass/holder.ts"
 import { type PassInput, type PassResult, reconcilePass } from "../../runners/pass/pass.ts"
 
 /** Loads a spec directory as `moor apply DIR --repo URL` would. */
@@ -34,8 +34,8 @@ const passOf = (loaded: Loaded, options: PassOptions) =>
   reconcilePass({
     trigger: "cli",
     policy: makePolicy(),
-    // Like a real holder (`machine:pid:token`, runners/pass/ids.ts): one process, many passes.
-    holder: `${hostname()}:${process.pid}:fleet-test-${options.id}`,
+    // Like a real holder (`machine:pid:token:key`, runners/pass/holder.ts): one process, many passes.
+    holder: holderIdOf(`fleet-test-${options.id}`),
     lease: { ttlMs: 60_000, waitMs: 0 },
     settleMs: 30_000,
     ...options,
