@@ -3,7 +3,10 @@
  * Hooks named in `x-moor.requires` live in other apps' directories: they come back as `requires`
  * declarations for the loader to resolve once every app is known.
  */
+import * as nodePath from "node:path"
 import { Result } from "effect"
+import { assembleCompose, type FileSource } from "./compose-files.ts"
+import { decodeText } from "./text-guard.ts"
 import type { Host } from "../../core/model/desired.ts"
 import { TOP_LEVEL_KEYS, unsupportedHints } from "./compose-keys.ts"
 import { portsClash, type PublishedPort, showPublished } from "./compose-ports.ts"
@@ -35,8 +38,18 @@ export interface ComposeInput {
   readonly dotEnv?: { readonly text: string; readonly file: string } | undefined
   /** The declared hosts, for `x-moor.hosts` and `x-moor.placement`. */
   readonly hosts: ReadonlyArray<Host>
-  /** Reads a file relative to the app's directory (env_file). */
+  /** Reads a file relative to the app's directory (env_file), or by an absolute path. */
   readonly readFile: (relative: string) => Result.Result<Uint8Array, string>
+  /** The main file's absolute path (default: the file's name in `dir`). */
+  readonly path?: string
+  /** Override files merged on top of the main one, in order (absolute paths). */
+  readonly overrides?: ReadonlyArray<string>
+  /** Included and extended files must be inside this directory (default: `dir`). */
+  readonly specRoot?: string
+  /** How another file of the spec is named in messages (default: relative to the main file's). */
+  readonly shown?: (abs: string) => string
+  /** The profiles enabled: a service with `profiles:` runs only when one of its profiles is. */
+  readonly profiles?: ReadonlyArray<string>
 }
 
 export interface ParsedCompose {
@@ -80,6 +93,61 @@ const find = (node: YMap, key: string): YEntry | undefined => node.entries.find(
 const keysOf = (node: YNode | undefined): Set<string> =>
   new Set(node?.kind === "map" ? node.entries.map((e) => e.key) : [])
 
+/** Compose's normalization of a project name: lowercase, only a-z, 0-9, '_', '.', '-', starting with a letter or digit. */
+export const normalizeName = (name: string): string =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, "")
+    .replace(/^[^a-z0-9]+/, "")
+
+/** The main file with its override files, includes and extends, as one tree. */
+const assemble = (input: ComposeInput, lookup: Lookup) => {
+  const main = input.path ?? nodePath.join(input.dir, nodePath.basename(input.file))
+  const shownDir = nodePath.dirname(input.file)
+  const source: FileSource = {
+    root: input.specRoot ?? input.dir,
+    shown: (abs) =>
+      abs === main
+        ? input.file
+        : (input.shown?.(abs) ?? nodePath.join(shownDir, nodePath.relative(nodePath.dirname(main), abs))),
+    read: (abs) =>
+      abs === main ? Result.succeed(input.text) : Result.flatMap(input.readFile(abs), (bytes) => decodeText(bytes))
+  }
+  return assembleCompose([main, ...(input.overrides ?? [])], source, lookup)
+}
+
+/**
+ * Only the services whose profiles are enabled (a service without `profiles:` always is; `*`
+ * enables every profile). The others are left out, as Compose leaves them out.
+ */
+const withProfiles = (
+  r: Reader,
+  root: YMap,
+  enabled: ReadonlyArray<string>
+): { readonly root: YMap; readonly disabled: ReadonlyMap<string, ReadonlyArray<string>> } => {
+  const disabled = new Map<string, ReadonlyArray<string>>()
+  const services = find(root, "services")
+  if (services === undefined || services.value.kind !== "map") return { root, disabled }
+  const all = enabled.includes("*")
+  const kept = services.value.entries.filter((s) => {
+    if (s.value.kind !== "map") return true
+    const profiles = find(s.value, "profiles")
+    if (profiles === undefined) return true
+    const list = profiles.value.kind === "seq" ? profiles.value.items : [profiles.value]
+    const names: Array<string> = []
+    for (const [i, item] of list.entries()) {
+      const name = text(r, item, at(`services.${s.key}.profiles`, i))
+      if (name !== undefined) names.push(name)
+    }
+    const on = all || names.some((n) => enabled.includes(n))
+    if (!on) disabled.set(s.key, names)
+    return on
+  })
+  if (disabled.size === 0) return { root, disabled }
+  const out: YMap = { ...services.value, entries: kept }
+  return { root: { ...root, entries: root.entries.map((e) => (e === services ? { ...e, value: out } : e)) }, disabled }
+}
+
 export const parseCompose = (input: ComposeInput): ParsedCompose => {
   const problems = new Problems(input.file)
   const lookup = dotEnvLookup(input, problems)
@@ -94,15 +162,19 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
   const yaml = parseYaml(input.text)
   for (const e of yaml.errors) problems.fail(e.pos, "", e.message)
   if (yaml.errors.length > 0) return done({ name: input.dirName })
-  const root = yaml.root
-  if (root === undefined) {
+  if (yaml.root === undefined) {
     problems.fail(undefined, "", "the file is empty: a Compose file needs at least `services:`")
     return done({ name: input.dirName })
   }
-  if (root.kind !== "map") {
-    wrongType(r, root, "", "a mapping with services: at the top")
+  if (yaml.root.kind !== "map") {
+    wrongType(r, yaml.root, "", "a mapping with services: at the top")
     return done({ name: input.dirName })
   }
+  const assembled = assemble(input, lookup)
+  problems.errors.push(...assembled.problems)
+  problems.warnings.push(...assembled.warnings)
+  if (assembled.root === undefined) return done({ name: input.dirName })
+  const { root, disabled } = withProfiles(r, assembled.root, input.profiles ?? [])
 
   // Name first: every later message and the invalid app carry it.
   let name = input.dirName
@@ -119,11 +191,22 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
       )
     } else if (declared !== undefined) name = declared
   } else if (!NAME.test(input.dirName)) {
-    problems.fail(
-      undefined,
-      "",
-      `the app name "${input.dirName}" comes from the directory name and is not valid (lowercase a-z, 0-9, '_', '.', '-'); rename the directory or set name: in the file`
-    )
+    // As Compose makes a project name of a directory's: lowercased, without the characters a name cannot hold.
+    const normalized = normalizeName(input.dirName)
+    if (normalized === "")
+      problems.fail(
+        undefined,
+        "",
+        `the app name comes from the directory name "${input.dirName}", which holds no letter or digit: rename the directory or set name: in the file`
+      )
+    else {
+      name = normalized
+      problems.warn(
+        undefined,
+        "",
+        `the app is named "${normalized}" after its directory "${input.dirName}" (as Compose names projects)`
+      )
+    }
   }
 
   const declaredVolumes = keysOf(find(root, "volumes")?.value)
@@ -135,6 +218,7 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
     declaredVolumes,
     declaredNetworks,
     serviceNames,
+    disabledServices: disabled,
     readFile: input.readFile,
     published: new Map()
   }

@@ -1,9 +1,10 @@
 /** `environment` values and `env_file` entries (read, parsed as `.env`, digested). */
 import { createHash } from "node:crypto"
+import * as nodePath from "node:path"
 import { Result } from "effect"
 import { parseDotenv } from "./dotenv.ts"
 import { at } from "./problems.ts"
-import { bool, type KeyValue, type Reader, readKeys, text } from "./reader.ts"
+import { bool, dirAt, type KeyValue, lookupAt, type Reader, readKeys, text } from "./reader.ts"
 import { decodeText } from "./text-guard.ts"
 import type { YNode } from "./yaml-tree.ts"
 
@@ -13,7 +14,7 @@ export const sha256 = (bytes: Uint8Array): string => createHash("sha256").update
 export const envValues = (r: Reader, kvs: ReadonlyArray<KeyValue>): Array<readonly [string, string]> => {
   const out: Array<readonly [string, string]> = []
   for (const kv of kvs) {
-    const v = kv.value ?? r.lookup(kv.key)
+    const v = kv.value ?? lookupAt(r, kv.node)(kv.key)
     if (v !== undefined) out.push([kv.key, v])
   }
   return out
@@ -24,7 +25,7 @@ export const readEnvFiles = (
   r: Reader,
   node: YNode,
   path: string,
-  ctx: { readonly readFile: (relative: string) => Result.Result<Uint8Array, string> }
+  ctx: { readonly appDir: string; readonly readFile: (relative: string) => Result.Result<Uint8Array, string> }
 ) => {
   const items: Array<{ file: string; required: boolean; node: YNode; path: string }> = []
   const add = (item: YNode, p: string) => {
@@ -56,7 +57,8 @@ export const readEnvFiles = (
   const env: Array<readonly [string, string]> = []
   const digests: Array<readonly [string, string]> = []
   for (const item of items) {
-    const read = ctx.readFile(item.file)
+    const dir = dirAt(item.node, ctx.appDir)
+    const read = ctx.readFile(dir === ctx.appDir ? item.file : nodePath.resolve(dir, item.file))
     if (Result.isFailure(read)) {
       if (!item.required && read.failure.startsWith("missing")) continue
       r.problems.fail(

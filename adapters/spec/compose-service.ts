@@ -33,6 +33,8 @@ import type { YEntry, YNode } from "./yaml-tree.ts"
 export interface ServiceContext extends MountContext {
   readonly declaredNetworks: ReadonlySet<string>
   readonly serviceNames: ReadonlySet<string>
+  /** Services left out for their profiles, with those profiles. */
+  readonly disabledServices?: ReadonlyMap<string, ReadonlyArray<string>>
   /** Collects every host port published, by service, to find clashes across services and apps. */
   readonly published?: Map<string, Array<PublishedPort>>
   /** Reads a file by its path relative to the app's directory. */
@@ -115,7 +117,17 @@ type Dependency = { readonly condition: DependsOnCondition; readonly required?: 
 
 const dependsOn = (r: Reader, node: YNode, path: string, self: string, ctx: ServiceContext) => {
   const out: Array<readonly [string, Dependency]> = []
-  const check = (name: string, at_: YNode, p: string): boolean => {
+  const check = (name: string, at_: YNode, p: string, required = true): boolean => {
+    const profiles = ctx.disabledServices?.get(name)
+    if (profiles !== undefined) {
+      if (required)
+        r.problems.fail(
+          at_.pos,
+          p,
+          `service "${name}" runs only with profile ${profiles.join(" or ")}, which is not enabled: enable it (--profile, COMPOSE_PROFILES, or profiles: in moor.yaml), or make the dependency optional with required: false`
+        )
+      return false
+    }
     if (name === self) {
       r.problems.fail(at_.pos, p, `service ${self} cannot depend on itself`)
       return false
@@ -141,7 +153,10 @@ const dependsOn = (r: Reader, node: YNode, path: string, self: string, ctx: Serv
   if (m === undefined) return undefined
   for (const entry of m.entries) {
     const p = at(path, entry.key)
-    if (!check(entry.key, entry.value, p)) continue
+    const optional =
+      entry.value.kind === "map" &&
+      entry.value.entries.some((e) => e.key === "required" && e.value.kind === "scalar" && e.value.value === false)
+    if (!check(entry.key, entry.value, p, !optional)) continue
     if (isNull(entry.value)) {
       out.push([entry.key, { condition: "service_started" }])
       continue
@@ -315,6 +330,8 @@ export const readService = (
     unsupported: SERVICE_UNSUPPORTED,
     read: {
       ...runtimeReaders(r, runtime),
+      // Applied before the services are read (compose-app.ts): only its form is checked here.
+      profiles: (e, p) => void stringOrList(r, e.value, p),
       image: (e, p) => {
         const image = text(r, e.value, p)
         if (image === "") r.problems.fail(e.value.pos, p, "image cannot be empty")

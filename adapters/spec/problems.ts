@@ -16,6 +16,15 @@ export interface SpecProblem {
 export interface Pos {
   readonly line: number
   readonly column: number
+  /**
+   * The file the position is in, as shown; its directory (relative paths in it resolve there); and
+   * its own variables when it belongs to an included project.
+   */
+  readonly origin?: {
+    readonly file: string
+    readonly dir?: string
+    readonly lookup?: (name: string) => string | undefined
+  }
 }
 
 /** `shop/web/compose.yaml:12:5: services.web.privileged: moor does not support "privileged"` */
@@ -47,7 +56,7 @@ export class Problems {
 }
 
 const make = (file: string, pos: Pos | undefined, path: string, message: string): SpecProblem => ({
-  file,
+  file: pos?.origin?.file ?? file,
   ...(pos === undefined ? {} : { line: pos.line, column: pos.column }),
   ...(path === "" ? {} : { path }),
   message

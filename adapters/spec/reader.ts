@@ -21,12 +21,18 @@ const describe = (node: YNode): string => {
   return v === null ? "nothing (null)" : typeof v === "string" ? `the string "${v}"` : `${typeof v} ${String(v)}`
 }
 
+/** The variables a value is interpolated with: its included project's, else the app's. */
+export const lookupAt = (r: Reader, node: YNode): Lookup => node.pos.origin?.lookup ?? r.lookup
+
+/** The directory a relative path written at `node` is relative to: its file's, else `fallback` (the app's). */
+export const dirAt = (node: YNode, fallback: string): string => node.pos.origin?.dir ?? fallback
+
 export const wrongType = (r: Reader, node: YNode, path: string, expected: string): undefined =>
   r.problems.fail(node.pos, path, `expected ${expected}, got ${describe(node)}`)
 
 /** Interpolates a raw string; reports a missing required variable or a bad `$` at the node. */
 export const interpolated = (r: Reader, node: YScalar, path: string, raw: string): string | undefined => {
-  const result = interpolate(raw, r.lookup)
+  const result = interpolate(raw, lookupAt(r, node))
   if (Result.isFailure(result)) return r.problems.fail(node.pos, path, result.failure)
   for (const name of result.success.unset) {
     r.problems.warn(node.pos, path, `variable ${name} is not set; it becomes an empty string`)

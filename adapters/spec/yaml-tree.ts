@@ -19,12 +19,15 @@ import type { Pos } from "./problems.ts"
 import { controlCharacter, excessiveNesting, explainYamlError, MAX_DEPTH, tooDeep } from "./yaml-guard.ts"
 
 export type ScalarValue = string | number | boolean | null
+/** Compose's merge tags: `!reset` drops what a base file set, `!override` replaces it instead of merging. */
+export type MergeTag = "reset" | "override"
 export interface YScalar {
   readonly kind: "scalar"
   readonly value: ScalarValue
   /** The text as written, for numbers (`1.10` stays `1.10` when a string is wanted). */
   readonly source: string | undefined
   readonly pos: Pos
+  readonly tag?: MergeTag
 }
 export interface YEntry {
   readonly key: string
@@ -35,12 +38,32 @@ export interface YMap {
   readonly kind: "map"
   readonly entries: ReadonlyArray<YEntry>
   readonly pos: Pos
+  readonly tag?: MergeTag
 }
 export interface YSeq {
   readonly kind: "seq"
   readonly items: ReadonlyArray<YNode>
   readonly pos: Pos
+  readonly tag?: MergeTag
 }
+
+/**
+ * Where a tree comes from, when it is not the file being read: an included or extended file. Every
+ * position in it carries its file (for messages), and readers resolve its relative paths against its
+ * directory and interpolate its values with its own variables.
+ */
+export interface Origin {
+  readonly file: string
+  readonly dir: string
+  readonly lookup?: (name: string) => string | undefined
+}
+
+/** `!reset` and `!override` on a mapping, a list or a scalar: kept as they are, the tag read by the walker. */
+const MERGE_TAGS = (["!reset", "!override"] as const).flatMap((tag) => [
+  { tag, collection: "map" as const, identify: (): boolean => false, resolve: (v: unknown) => v },
+  { tag, collection: "seq" as const, identify: (): boolean => false, resolve: (v: unknown) => v },
+  { tag, identify: (): boolean => false, resolve: (v: string) => v }
+])
 export type YNode = YScalar | YMap | YSeq
 
 export interface YamlError {
@@ -77,17 +100,23 @@ const posIn = (text: string, offset: number): Pos => {
   return { line, column: offset - before.lastIndexOf("\n") }
 }
 
-export const parseYaml = (text: string): ParsedYaml => {
+export const parseYaml = (text: string, origin?: Origin): ParsedYaml => {
   const control = controlCharacter(text)
   if (control !== undefined)
     return { root: undefined, errors: [{ pos: posIn(text, control.offset), message: control.message }] }
   const deep = excessiveNesting(text)
   if (deep !== undefined) return { root: undefined, errors: [{ pos: posIn(text, deep), message: tooDeep }] }
   const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false })
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: false,
+    customTags: MERGE_TAGS
+  })
   const posOf = (offset: number | undefined): Pos => {
     const p = lines.linePos(offset ?? 0)
-    return { line: p.line, column: p.col }
+    return origin === undefined ? { line: p.line, column: p.col } : { line: p.line, column: p.col, origin }
   }
   const errors: Array<YamlError> = [...doc.errors, ...doc.warnings].map((e) => {
     const explained = explainYamlError(doc, e, cleanMessage(e.message), (offset) => posOf(offset).line)
@@ -147,19 +176,28 @@ class Walker {
       return this.node(target, depth + 1)
     }
     const pos = this.posOf(node.range?.[0])
+    const tag =
+      node.tag === "!reset" ? { tag: "reset" as const } : node.tag === "!override" ? { tag: "override" as const } : {}
     if (isScalar(node)) {
       const v = node.value
+      if (tag.tag === "reset") return { kind: "scalar", value: null, source: undefined, pos, ...tag }
       if (v === null || typeof v === "string" || typeof v === "boolean") {
-        return { kind: "scalar", value: v, source: node.source, pos }
+        return { kind: "scalar", value: v, source: node.source, pos, ...tag }
       }
-      if (typeof v === "number" && Number.isFinite(v)) return { kind: "scalar", value: v, source: node.source, pos }
-      if (typeof v === "bigint") return { kind: "scalar", value: Number(v), source: node.source, pos }
+      if (typeof v === "number" && Number.isFinite(v))
+        return { kind: "scalar", value: v, source: node.source, pos, ...tag }
+      if (typeof v === "bigint") return { kind: "scalar", value: Number(v), source: node.source, pos, ...tag }
       return this.fail(node, "unsupported YAML value (only strings, numbers, booleans and null are allowed)")
     }
     if (isSeq(node)) {
-      return { kind: "seq", items: node.items.map((item) => this.child(item as Node | null, node, depth)), pos }
+      return {
+        kind: "seq",
+        items: node.items.map((item) => this.child(item as Node | null, node, depth)),
+        pos,
+        ...tag
+      }
     }
-    if (isMap(node)) return this.map(node.items, pos, depth)
+    if (isMap(node)) return { ...this.map(node.items, pos, depth), ...tag }
     return this.fail(node, "unsupported YAML node")
   }
 

@@ -522,12 +522,18 @@ services:
       `${FILE}:1:11: services: an app needs at least one service: add one under services: (a name with an image:)`
     ])
   })
-  it("refuses an app name that is not a valid name, from name: or from the directory", () => {
+  it("refuses an invalid name:, and names an app after its directory as Compose names projects", () => {
     expect(errors("name: My Shop\nservices: { s: { image: x } }")).toEqual([
       `${FILE}:1:7: name: "My Shop" is not a valid app name: it must start with a lowercase letter or digit and hold only a-z, 0-9, '_', '.', '-'`
     ])
-    expect(errors("services: { s: { image: x } }", { dirName: "My App" })[0]).toContain(
-      'the app name "My App" comes from the directory name and is not valid'
+    const normalized = parse("services: { s: { image: x } }", { dirName: "My_App 2" })
+    expect([normalized.name, normalized.problems, normalized.warnings.map(formatProblem)]).toEqual([
+      "my_app2",
+      [],
+      [`${FILE}: the app is named "my_app2" after its directory "My_App 2" (as Compose names projects)`]
+    ])
+    expect(errors("services: { s: { image: x } }", { dirName: "--" })[0]).toContain(
+      'the app name comes from the directory name "--", which holds no letter or digit'
     )
   })
   it("refuses a hook path given as a list and a requirement on itself", () => {
