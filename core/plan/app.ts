@@ -9,6 +9,7 @@ import type { ObservedContainer } from "../model/observed.ts"
 import { handleOf, hostAppKey, hostServiceKey, type PlanContext } from "./context.ts"
 import { type Decision, decide } from "./decide.ts"
 import { emitService, isMutating } from "./emit.ts"
+import { networkWarnings } from "./networks.ts"
 import type { PreparedApp, PreparedService } from "./prepare.ts"
 import { makeHandle, type Ready } from "./ready.ts"
 import type { HostView } from "./view.ts"
@@ -74,6 +75,10 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
     const only = all.length === 1 ? all[0] : undefined
     const container = only !== undefined && only.name === canonical ? only : all.find((c) => c.name === canonical)
     const leftovers = only !== undefined && only === container ? NONE : all.filter((c) => c !== container)
+    // A service moor cannot apply yet is left as it is: one skip, and its dependents wait with the reason.
+    const notApplied = ps.service.notApplied
+    if (notApplied !== undefined)
+      return { prepared: ps, container, leftovers: NONE, decision: { do: "wait", reason: notApplied } }
     if (
       container !== undefined &&
       leftovers.length === 0 &&
@@ -288,6 +293,7 @@ export const planApp = (ctx: PlanContext, prepared: PreparedApp): void => {
       skipOnHost(ctx, prepared, host, external)
       continue
     }
+    ctx.warnings.push(...networkWarnings(app, view))
     const hd = decideHost(ctx, prepared, host, view)
     const exhausted = hd.services.find((s) => s.decision.do === "exhausted")
     if (exhausted !== undefined && exhausted.decision.do === "exhausted") {

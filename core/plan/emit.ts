@@ -5,6 +5,7 @@ import type { ObservedContainer } from "../model/observed.ts"
 import type { Action, ContainerConfig, ContainerRef, Step } from "../model/plan.ts"
 import type { PlanContext } from "./context.ts"
 import type { Decision } from "./decide.ts"
+import { networkSpec } from "./networks.ts"
 import type { PreparedService } from "./prepare.ts"
 import { makeHandle, type ServiceHandle } from "./ready.ts"
 import type { HostView } from "./view.ts"
@@ -47,12 +48,7 @@ const resources = (input: EmitInput, config: ContainerConfig): Array<string> => 
         app: app.name,
         reason: "missing",
         waitsFor: [],
-        network: {
-          name: net.name,
-          ...(declared?.driver === undefined ? {} : { driver: declared.driver }),
-          ...(declared?.internal === undefined ? {} : { internal: declared.internal }),
-          labels: { ...(declared?.labels ?? {}), ...labels }
-        }
+        network: networkSpec(net.name, declared, labels)
       }))
     )
   }
@@ -96,11 +92,17 @@ const resources = (input: EmitInput, config: ContainerConfig): Array<string> => 
   return waits
 }
 
-/** Replacing a writable mount or a fixed port beside the old container is unsafe or impossible. */
+/** Replacing a writable mount or a fixed port or address beside the old container is unsafe or impossible. */
 const mustStopFirst = (config: ContainerConfig): boolean =>
   config.ports.some((p) => p.published !== undefined) ||
   config.mounts.some((m) => (m.type === "volume" || m.type === "bind") && !m.readOnly) ||
-  config.networks.some((n) => n.ipv4Address !== undefined)
+  config.networks.some(
+    (n) =>
+      n.ipv4Address !== undefined ||
+      n.ipv6Address !== undefined ||
+      n.linkLocalIps !== undefined ||
+      n.macAddress !== undefined
+  )
 
 const replacementSteps = (
   strategy: "start-first" | "stop-first" | "remove-first",
