@@ -145,7 +145,7 @@ export const containerConfig = (app: App, serviceName: string, service: Service)
                 noCopy: m.type === "volume" && m.noCopy === true ? true : undefined,
                 subpath: m.type === "volume" && m.subpath !== "" ? m.subpath : undefined,
                 sizeBytes: m.type === "tmpfs" ? m.sizeBytes : undefined,
-                mode: m.type === "tmpfs" && m.mode !== 0o1777 ? m.mode : undefined
+                mode: m.type === "tmpfs" && m.mode !== 0o1777 && m.mode !== 0 ? m.mode : undefined
               }) as ContainerConfig["mounts"][number]
           )
           .sort((a, b) => byString(a.target, b.target))

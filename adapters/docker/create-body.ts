@@ -110,7 +110,8 @@ export const bindString = (m: MountConfig): string | undefined => {
   const bindLike =
     (m.type === "bind" && m.createHostPath !== false) ||
     (m.type === "volume" && m.selinux !== undefined && m.source !== undefined && m.subpath === undefined)
-  if (!bindLike || m.source === undefined) return undefined
+  // A colon in a path cannot be written in the bind form: the mount API takes it (without creating the path).
+  if (!bindLike || m.source === undefined || m.source.includes(":") || m.target.includes(":")) return undefined
   const options = [m.readOnly ? "ro" : "rw", m.selinux, m.propagation, m.noCopy === true ? "nocopy" : undefined]
   return `${m.source}:${m.target}:${options.filter((o) => o !== undefined).join(",")}`
 }

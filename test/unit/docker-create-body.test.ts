@@ -86,6 +86,14 @@ describe("create body: mounts", () => {
     expect(body.HostConfig.Binds).toEqual(["shop_media:/media:rw,Z,nocopy"])
   })
 
+  it("a path with a colon, which the bind form cannot hold, goes in Mounts", () => {
+    const { body } = createBody(
+      config({ mounts: [{ type: "bind", source: "/srv/a:b", target: "/a", readOnly: false }] })
+    )
+    expect(body.HostConfig.Binds).toBeUndefined()
+    expect(body.HostConfig.Mounts).toEqual([{ Type: "bind", Source: "/srv/a:b", Target: "/a", ReadOnly: false }])
+  })
+
   it("tmpfs size and mode in TmpfsOptions", () => {
     const { body } = createBody(
       config({ mounts: [{ type: "tmpfs", target: "/run/app", readOnly: false, sizeBytes: 65536, mode: 0o700 }] })

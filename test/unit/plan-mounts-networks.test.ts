@@ -30,6 +30,10 @@ describe("mount options and the spec hash", () => {
       { type: "volume", source: "data", target: "/data", noCopy: false, subpath: "" },
       { type: "tmpfs", target: "/scratch", mode: 0o1777 }
     ]
+    const zeroMode: Array<Mount> = [...bare.slice(0, 2), { type: "tmpfs", target: "/scratch", mode: 0 }]
+    expect(hashOf(svc("moor-fixture/app:1", { mounts: zeroMode }))).toBe(
+      hashOf(svc("moor-fixture/app:1", { mounts: bare }))
+    )
     expect(hashOf(svc("moor-fixture/app:1", { mounts: spelled }))).toBe(
       hashOf(svc("moor-fixture/app:1", { mounts: bare }))
     )
