@@ -42,6 +42,15 @@ const sortedUnique = (xs: ReadonlyArray<string> | undefined): Array<string> | un
   xs === undefined || xs.length === 0 ? undefined : [...new Set(xs)].sort()
 const nonEmpty = <A>(xs: ReadonlyArray<A> | undefined): ReadonlyArray<A> | undefined =>
   xs === undefined || xs.length === 0 ? undefined : xs
+/** A map with its keys sorted, or undefined when empty. */
+const nonEmptyMap = (m: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined => {
+  if (m === undefined) return undefined
+  const keys = Object.keys(m)
+  if (keys.length === 0) return undefined
+  const out: Record<string, string> = {}
+  for (const key of keys.sort()) out[key] = m[key] ?? ""
+  return out
+}
 const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 const EMPTY: ReadonlyArray<never> = []
 
@@ -83,7 +92,9 @@ const serviceNetworks = (app: App, serviceName: string, service: Service): Conta
       } as unknown as Net
     ]
   const keys = Object.keys(attachments)
-  if (keys.length > 1) keys.sort()
+  // By priority, highest first (the first is the primary network), then by name: Compose's order.
+  const priority = (key: string) => attachments[key]?.priority ?? 0
+  if (keys.length > 1) keys.sort((a, b) => priority(b) - priority(a) || byString(a, b))
   return keys.map((key) => {
     const attachment = attachments[key] ?? {}
     const extra = attachment.aliases
@@ -94,7 +105,13 @@ const serviceNetworks = (app: App, serviceName: string, service: Service): Conta
     return {
       name: networkName(app.name, key, app.networks?.[key]?.name),
       aliases,
-      ipv4Address: attachment.ipv4Address
+      ipv4Address: attachment.ipv4Address,
+      ipv6Address: attachment.ipv6Address,
+      linkLocalIps: sortedUnique(attachment.linkLocalIps),
+      macAddress: attachment.macAddress,
+      driverOpts: nonEmptyMap(attachment.driverOpts),
+      gwPriority: attachment.gwPriority === 0 ? undefined : attachment.gwPriority,
+      interfaceName: attachment.interfaceName
     } as unknown as Net
   })
 }
@@ -145,7 +162,15 @@ export const containerConfig = (app: App, serviceName: string, service: Service)
                     ? volumeName(app.name, m.source, app.volumes?.[m.source]?.name)
                     : m.source,
                 target: m.target,
-                readOnly: m.readOnly ?? false
+                readOnly: m.readOnly ?? false,
+                // The options, each only when it is not the engine's default (so no existing mount's JSON changes).
+                createHostPath: m.type === "bind" && m.createHostPath === false ? false : undefined,
+                propagation: m.type === "bind" && m.propagation !== "rprivate" ? m.propagation : undefined,
+                selinux: m.type === "tmpfs" ? undefined : m.selinux,
+                noCopy: m.type === "volume" && m.noCopy === true ? true : undefined,
+                subpath: m.type === "volume" && m.subpath !== "" ? m.subpath : undefined,
+                sizeBytes: m.type === "tmpfs" ? m.sizeBytes : undefined,
+                mode: m.type === "tmpfs" && m.mode !== 0o1777 && m.mode !== 0 ? m.mode : undefined
               }) as ContainerConfig["mounts"][number]
           )
           .sort((a, b) => byString(a.target, b.target))

@@ -4,6 +4,7 @@
  * HTTP statuses) are translated here, once, into `DockerError`.
  */
 import { Context, Schema, type Effect, type Stream } from "effect"
+import type { Ipam } from "../../core/model/desired.ts"
 import type { ObservedContainer, ObservedHost } from "../../core/model/observed.ts"
 import type { ContainerConfig } from "../../core/model/plan.ts"
 
@@ -35,7 +36,11 @@ export const isRetryable = (e: DockerError): boolean =>
 export interface NetworkSpec {
   readonly name: string
   readonly driver?: string | undefined
+  readonly driverOpts?: Readonly<Record<string, string>> | undefined
+  readonly ipam?: Ipam | undefined
   readonly internal?: boolean | undefined
+  readonly attachable?: boolean | undefined
+  readonly enableIpv6?: boolean | undefined
   readonly labels: Readonly<Record<string, string>>
 }
 export interface VolumeSpec {

@@ -2,12 +2,35 @@
  * From a `ContainerConfig` to the body of `POST /containers/create` (API 1.41). The engine takes one
  * network at create: the first network goes in `NetworkingConfig` with its aliases, the others are
  * returned in `connect`, to attach with `POST /networks/{name}/connect` afterwards.
+ *
+ * Mounts go in `HostConfig.Mounts`, except binds that may create their host path (Compose's default)
+ * and named volumes with SELinux relabelling: those go in `HostConfig.Binds` (`SOURCE:TARGET:OPTIONS`),
+ * the only form in which the engine creates a missing host directory or relabels, on its own host
+ * (so also on a remote engine). This is what Compose does.
  */
 import type { ContainerConfig } from "../../core/model/plan.ts"
+import type { NetworkSpec } from "./Docker.ts"
 
 export interface EndpointSettings {
   readonly Aliases?: ReadonlyArray<string>
-  readonly IPAMConfig?: { readonly IPv4Address: string }
+  readonly IPAMConfig?: {
+    readonly IPv4Address?: string
+    readonly IPv6Address?: string
+    readonly LinkLocalIPs?: ReadonlyArray<string>
+  }
+  readonly MacAddress?: string
+  readonly DriverOpts?: Readonly<Record<string, string>>
+  readonly GwPriority?: number
+}
+
+export interface MountBody {
+  readonly Type: "volume" | "bind" | "tmpfs"
+  readonly Source?: string
+  readonly Target: string
+  readonly ReadOnly: boolean
+  readonly BindOptions?: { readonly Propagation: string }
+  readonly VolumeOptions?: { readonly NoCopy?: boolean; readonly Subpath?: string }
+  readonly TmpfsOptions?: { readonly SizeBytes?: number; readonly Mode?: number }
 }
 
 export interface CreateBody {
@@ -30,16 +53,14 @@ export interface CreateBody {
   readonly User?: string
   readonly WorkingDir?: string
   readonly Hostname?: string
+  /** The primary network's MAC address: engines before API 1.44 take it only here. */
+  readonly MacAddress?: string
   readonly HostConfig: {
     readonly PortBindings?: Readonly<
       Record<string, ReadonlyArray<{ readonly HostIp: string; readonly HostPort: string }>>
     >
-    readonly Mounts?: ReadonlyArray<{
-      readonly Type: "volume" | "bind" | "tmpfs"
-      readonly Source?: string
-      readonly Target: string
-      readonly ReadOnly: boolean
-    }>
+    readonly Binds?: ReadonlyArray<string>
+    readonly Mounts?: ReadonlyArray<MountBody>
     readonly Tmpfs?: Readonly<Record<string, string>>
     readonly RestartPolicy?: { readonly Name: string; readonly MaximumRetryCount: number }
     readonly Init?: boolean
@@ -63,9 +84,83 @@ export interface NetworkAttachment {
 
 const msToNs = (ms: number): number => Math.round(ms * 1_000_000)
 
-const endpointOf = (n: ContainerConfig["networks"][number]): EndpointSettings => ({
-  ...(n.aliases.length === 0 ? {} : { Aliases: n.aliases }),
-  ...(n.ipv4Address === undefined ? {} : { IPAMConfig: { IPv4Address: n.ipv4Address } })
+/** The endpoint driver option that names the interface in the container (`interface_name`). */
+const IFNAME = "com.docker.network.endpoint.ifname"
+
+const endpointOf = (n: ContainerConfig["networks"][number]): EndpointSettings => {
+  const ipam = {
+    ...(n.ipv4Address === undefined ? {} : { IPv4Address: n.ipv4Address }),
+    ...(n.ipv6Address === undefined ? {} : { IPv6Address: n.ipv6Address }),
+    ...(n.linkLocalIps === undefined ? {} : { LinkLocalIPs: n.linkLocalIps })
+  }
+  const driverOpts = n.interfaceName === undefined ? n.driverOpts : { ...n.driverOpts, [IFNAME]: n.interfaceName }
+  return {
+    ...(n.aliases.length === 0 ? {} : { Aliases: n.aliases }),
+    ...(Object.keys(ipam).length === 0 ? {} : { IPAMConfig: ipam }),
+    ...(n.macAddress === undefined ? {} : { MacAddress: n.macAddress }),
+    ...(driverOpts === undefined ? {} : { DriverOpts: driverOpts }),
+    ...(n.gwPriority === undefined ? {} : { GwPriority: n.gwPriority })
+  }
+}
+
+type MountConfig = ContainerConfig["mounts"][number]
+
+/** `SOURCE:TARGET:OPTIONS` for `HostConfig.Binds`, or undefined when the mount needs `HostConfig.Mounts`. */
+export const bindString = (m: MountConfig): string | undefined => {
+  const bindLike =
+    (m.type === "bind" && m.createHostPath !== false) ||
+    (m.type === "volume" && m.selinux !== undefined && m.source !== undefined && m.subpath === undefined)
+  // A colon in a path cannot be written in the bind form: the mount API takes it (without creating the path).
+  if (!bindLike || m.source === undefined || m.source.includes(":") || m.target.includes(":")) return undefined
+  const options = [m.readOnly ? "ro" : "rw", m.selinux, m.propagation, m.noCopy === true ? "nocopy" : undefined]
+  return `${m.source}:${m.target}:${options.filter((o) => o !== undefined).join(",")}`
+}
+
+const mountOf = (m: MountConfig): MountBody => {
+  const volumeOptions = {
+    ...(m.noCopy === true ? { NoCopy: true } : {}),
+    ...(m.subpath === undefined ? {} : { Subpath: m.subpath })
+  }
+  const tmpfsOptions = {
+    ...(m.sizeBytes === undefined ? {} : { SizeBytes: m.sizeBytes }),
+    ...(m.mode === undefined ? {} : { Mode: m.mode })
+  }
+  return {
+    Type: m.type,
+    ...(m.source === undefined || m.type === "tmpfs" ? {} : { Source: m.source }),
+    Target: m.target,
+    ReadOnly: m.readOnly,
+    ...(m.type === "bind" && m.propagation !== undefined ? { BindOptions: { Propagation: m.propagation } } : {}),
+    ...(m.type === "volume" && Object.keys(volumeOptions).length > 0 ? { VolumeOptions: volumeOptions } : {}),
+    ...(m.type === "tmpfs" && Object.keys(tmpfsOptions).length > 0 ? { TmpfsOptions: tmpfsOptions } : {})
+  }
+}
+
+/** The body of `POST /networks/create`. */
+export const networkBody = (spec: NetworkSpec) => ({
+  Name: spec.name,
+  // API 1.41 creates a second network of the same name unless asked not to.
+  CheckDuplicate: true,
+  ...(spec.driver === undefined ? {} : { Driver: spec.driver }),
+  ...(spec.driverOpts === undefined ? {} : { Options: spec.driverOpts }),
+  ...(spec.ipam === undefined
+    ? {}
+    : {
+        IPAM: {
+          Driver: spec.ipam.driver ?? "default",
+          Config: (spec.ipam.config ?? []).map((p) => ({
+            ...(p.subnet === undefined ? {} : { Subnet: p.subnet }),
+            ...(p.ipRange === undefined ? {} : { IPRange: p.ipRange }),
+            ...(p.gateway === undefined ? {} : { Gateway: p.gateway }),
+            ...(p.auxAddresses === undefined ? {} : { AuxiliaryAddresses: p.auxAddresses })
+          })),
+          ...(spec.ipam.options === undefined ? {} : { Options: spec.ipam.options })
+        }
+      }),
+  ...(spec.internal === undefined ? {} : { Internal: spec.internal }),
+  ...(spec.attachable === undefined ? {} : { Attachable: spec.attachable }),
+  ...(spec.enableIpv6 === undefined ? {} : { EnableIPv6: spec.enableIpv6 }),
+  Labels: spec.labels
 })
 
 /** `/run` or `/run:size=64m,mode=1777` -> ["/run", "size=64m,mode=1777"]. */
@@ -102,20 +197,19 @@ export const createBody = (
     const [path, options] = tmpfsEntry(t)
     tmpfs[path] = options
   }
+  const binds: Array<string> = []
+  const mounts: Array<MountBody> = []
+  for (const m of c.mounts) {
+    const bind = bindString(m)
+    if (bind === undefined) mounts.push(mountOf(m))
+    else binds.push(bind)
+  }
   const r = c.resources
   const [primary, ...others] = c.networks
   const hostConfig: CreateBody["HostConfig"] = {
     ...(c.ports.length === 0 ? {} : { PortBindings: bindings }),
-    ...(c.mounts.length === 0
-      ? {}
-      : {
-          Mounts: c.mounts.map((m) => ({
-            Type: m.type,
-            ...(m.source === undefined || m.type === "tmpfs" ? {} : { Source: m.source }),
-            Target: m.target,
-            ReadOnly: m.readOnly
-          }))
-        }),
+    ...(binds.length === 0 ? {} : { Binds: binds }),
+    ...(mounts.length === 0 ? {} : { Mounts: mounts }),
     ...(Object.keys(tmpfs).length === 0 ? {} : { Tmpfs: tmpfs }),
     ...(c.restart === undefined
       ? {}
@@ -148,6 +242,7 @@ export const createBody = (
     ...(c.user === undefined ? {} : { User: c.user }),
     ...(c.workingDir === undefined ? {} : { WorkingDir: c.workingDir }),
     ...(c.hostname === undefined ? {} : { Hostname: c.hostname }),
+    ...(primary?.macAddress === undefined ? {} : { MacAddress: primary.macAddress }),
     HostConfig: hostConfig,
     ...(primary === undefined ? {} : { NetworkingConfig: { EndpointsConfig: { [primary.name]: endpointOf(primary) } } })
   }

@@ -17,7 +17,7 @@ import {
   type VolumeSpec
 } from "./Docker.ts"
 import { type Connection, OPERATION_TIMEOUT_MS, PULL_TIMEOUT_MS, call, connect } from "./connection.ts"
-import { createBody } from "./create-body.ts"
+import { createBody, networkBody } from "./create-body.ts"
 import { makeLiveLock } from "./live-lock.ts"
 import { type EngineConfig, engineFromEnv } from "./endpoint.ts"
 import { execIn, followEvents, followLogs, followPull } from "./live-streams.ts"
@@ -207,14 +207,7 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
         yield* simple(host, "network.create", spec.name, {
           method: "POST",
           path: "/networks/create",
-          body: {
-            Name: spec.name,
-            // API 1.41 creates a second network of the same name unless asked not to.
-            CheckDuplicate: true,
-            ...(spec.driver === undefined ? {} : { Driver: spec.driver }),
-            ...(spec.internal === undefined ? {} : { Internal: spec.internal }),
-            Labels: spec.labels
-          }
+          body: networkBody(spec)
         })
       }),
       removeNetwork: Effect.fn("Docker.removeNetwork")(function* (host: string, name: string) {

@@ -21,6 +21,7 @@ import {
   inspectJson,
   isLive,
   listJson,
+  networkJson,
   newContainer
 } from "./memory-state.ts"
 import {
@@ -167,7 +168,7 @@ export const makeMemoryDocker = (world: World): DockerShape => {
         containers,
         ...(otherNames.length === 0 ? {} : { otherNames: otherNames.sort() }),
         volumes: [...h.volumes.values()].map((v) => volumeFromList({ Name: v.name, Labels: v.labels })),
-        networks: [...h.networks.values()].map((n) => networkFromList({ Name: n.name, Id: n.id, Labels: n.labels })),
+        networks: [...h.networks.values()].map((n) => networkFromList(networkJson(n))),
         images: [...tagsById].map(([Id, RepoTags]) => imageFromList({ Id, RepoTags }))
       }
     })
@@ -323,7 +324,8 @@ export const makeMemoryDocker = (world: World): DockerShape => {
         name: spec.name,
         id: hexId(`${host}/network/${h.counter}/${spec.name}`),
         labels: spec.labels,
-        predefined: false
+        predefined: false,
+        spec
       })
     }),
     removeNetwork: Effect.fn("Docker.removeNetwork")(function* (host: string, name: string) {

@@ -8,7 +8,8 @@ import { hash128 } from "../../core/hash.ts"
 import type { ContainerState, Health } from "../../core/model/observed.ts"
 import type { ContainerConfig } from "../../core/model/plan.ts"
 import { normalizeImage } from "../../core/names.ts"
-import type { EngineEvent } from "./Docker.ts"
+import { networkBody } from "./create-body.ts"
+import type { EngineEvent, NetworkSpec } from "./Docker.ts"
 import { type EngineSnapshot, type MemoryImage, type ResolvedHealthcheck, resolveHealthcheck } from "./memory-model.ts"
 
 export interface PortBinding {
@@ -109,7 +110,23 @@ export interface Network {
   readonly id: string
   readonly labels: Readonly<Record<string, string>>
   readonly predefined: boolean
+  /** What it was created with (absent for the predefined ones). */
+  readonly spec?: NetworkSpec
 }
+
+/** A network as `GET /networks` lists it: the engine's defaults, then what it was created with. */
+export const networkJson = (n: Network): Record<string, unknown> => ({
+  Driver: n.name === "host" || n.name === "none" ? n.name : "bridge",
+  Internal: false,
+  Attachable: false,
+  EnableIPv6: false,
+  Options: {},
+  IPAM: { Driver: "default", Config: [] },
+  ...(n.spec === undefined ? {} : networkBody(n.spec)),
+  Name: n.name,
+  Id: n.id,
+  Labels: n.labels
+})
 
 export interface HostState {
   readonly name: string

@@ -172,9 +172,37 @@ export const volumeFromList = (raw: unknown): ObservedVolume => {
   return { name: str(v.Name) ?? "", labels: strMap(v.Labels) }
 }
 
+const bool = (x: unknown): boolean | undefined => (typeof x === "boolean" ? x : undefined)
+
+/** A network as `GET /networks` lists it, with the settings a declaration is compared with. */
 export const networkFromList = (raw: unknown): ObservedNetwork => {
   const n = rec(raw)
-  return { name: str(n.Name) ?? "", id: str(n.Id) ?? "", labels: strMap(n.Labels) }
+  const ipam = n.IPAM === undefined ? undefined : rec(n.IPAM)
+  return {
+    name: str(n.Name) ?? "",
+    id: str(n.Id) ?? "",
+    labels: strMap(n.Labels),
+    ...withOptional("driver", str(n.Driver)),
+    ...withOptional("internal", bool(n.Internal)),
+    ...withOptional("attachable", bool(n.Attachable)),
+    ...withOptional("enableIpv6", bool(n.EnableIPv6)),
+    ...(n.Options === undefined ? {} : { options: strMap(n.Options) }),
+    ...(ipam === undefined
+      ? {}
+      : {
+          ipam: {
+            ...withOptional("driver", str(ipam.Driver)),
+            config: arr(ipam.Config).map((c) => {
+              const pool = rec(c)
+              return {
+                ...withOptional("subnet", str(pool.Subnet)),
+                ...withOptional("ipRange", str(pool.IPRange)),
+                ...withOptional("gateway", str(pool.Gateway))
+              }
+            })
+          }
+        })
+  }
 }
 
 export const imageFromList = (raw: unknown): ObservedImage => {

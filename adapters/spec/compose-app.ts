@@ -8,20 +8,21 @@ import { Result } from "effect"
 import { assembleCompose, type FileSource } from "./compose-files.ts"
 import { decodeText } from "./text-guard.ts"
 import type { Host } from "../../core/model/desired.ts"
+import { readFileObjects } from "./compose-configs.ts"
 import { TOP_LEVEL_KEYS, unsupportedHints } from "./compose-keys.ts"
 import { portsClash, type PublishedPort, showPublished } from "./compose-ports.ts"
 import { readService, type ServiceContext } from "./compose-service.ts"
+import { readTopLevel } from "./compose-top-level.ts"
 import { parseDotenv } from "./dotenv.ts"
 import type { Lookup } from "./interpolate.ts"
 import { NAME } from "./names.ts"
 import { at, Problems, type SpecProblem } from "./problems.ts"
-import { bool, isNull, listOrDict, map, type Reader, readKeys, sorted, text, wrongType } from "./reader.ts"
+import { map, type Reader, readKeys, sorted, text, wrongType } from "./reader.ts"
 import { type RequireDecl, readXMoor } from "./x-moor.ts"
 import { parseYaml, type YEntry, type YMap, type YNode } from "./yaml-tree.ts"
 
 export type { HookDecl, RequireDecl } from "./x-moor.ts"
 
-const KEY_NAME = /^[a-zA-Z0-9._-]+$/
 const TOP_UNSUPPORTED = unsupportedHints(TOP_LEVEL_KEYS)
 
 export interface ComposeInput {
@@ -213,6 +214,9 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
   const declaredNetworks = keysOf(find(root, "networks")?.value)
   const serviceNames = keysOf(find(root, "services")?.value)
   const ctx: ServiceContext = {
+    appName: name,
+    declaredConfigs: keysOf(find(root, "configs")?.value),
+    declaredSecrets: keysOf(find(root, "secrets")?.value),
     appDir: input.dir,
     home: input.env.HOME,
     declaredVolumes,
@@ -257,13 +261,15 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
         app.services = sorted(out)
       },
       volumes: (e, p) => {
-        const v = topLevel(r, e.value, p, "volume")
+        const v = readTopLevel(r, e.value, p, "volume")
         if (v !== undefined) app.volumes = v
       },
       networks: (e, p) => {
-        const n = topLevel(r, e.value, p, "network")
+        const n = readTopLevel(r, e.value, p, "network")
         if (n !== undefined) app.networks = n
       },
+      configs: (e, p) => readFileObjects(r, e.value, p, "config"),
+      secrets: (e, p) => readFileObjects(r, e.value, p, "secret"),
       "x-moor": (e, p) => {
         const x = readXMoor(r, e.value, p, input.hosts, name)
         if (x === undefined) return
@@ -318,70 +324,4 @@ const clashesWithin = (r: Reader, ports: ReadonlyArray<AppPort>): void => {
       `host port ${mine} is already published by ${by} (${theirs === mine ? "" : `as ${theirs}, `}line ${owner.pos.line}): publish another host port`
     )
   }
-}
-
-/** Top-level `volumes` or `networks`: key -> options (null means defaults). */
-const topLevel = (r: Reader, node: YNode, path: string, kind: "volume" | "network") => {
-  const m = map(r, node, path)
-  if (m === undefined) return undefined
-  const out: Array<readonly [string, Record<string, unknown>]> = []
-  for (const entry of m.entries) {
-    if (entry.key.startsWith("x-")) continue
-    const p = at(path, entry.key)
-    if (!KEY_NAME.test(entry.key)) {
-      r.problems.fail(entry.keyPos, p, `"${entry.key}" is not a valid ${kind} key (letters, digits, '.', '_', '-')`)
-      continue
-    }
-    if (isNull(entry.value)) {
-      out.push([entry.key, {}])
-      continue
-    }
-    const opts = map(r, entry.value, p)
-    if (opts === undefined) continue
-    const o: Record<string, unknown> = {}
-    const stringMap = (key: string) => (e: YEntry, pp: string) => {
-      const kvs = listOrDict(r, e.value, pp)
-      if (kvs !== undefined) o[key] = sorted(kvs.map((kv) => [kv.key, kv.value ?? ""] as const))
-    }
-    const common = {
-      name: (e: YEntry, pp: string) => {
-        const v = text(r, e.value, pp)
-        if (v !== undefined) o.name = v
-      },
-      driver: (e: YEntry, pp: string) => {
-        const v = text(r, e.value, pp)
-        if (v !== undefined) o.driver = v
-      },
-      labels: stringMap("labels"),
-      external: (e: YEntry, pp: string) => {
-        if (e.value.kind === "map") {
-          r.problems.fail(
-            e.value.pos,
-            pp,
-            `"external: { name: ... }" is deprecated: write "name: ..." and "external: true"`
-          )
-          return
-        }
-        const v = bool(r, e.value, pp)
-        if (v !== undefined) o.external = v
-      }
-    }
-    if (kind === "volume") {
-      readKeys(r, opts, p, { prefix: "volumes.", read: { ...common, driver_opts: stringMap("driverOpts") } })
-    } else {
-      readKeys(r, opts, p, {
-        prefix: "networks.",
-        read: {
-          ...common,
-          internal: (e, pp) => {
-            const v = bool(r, e.value, pp)
-            if (v !== undefined) o.internal = v
-          }
-        },
-        unsupported: { ipam: "", driver_opts: "", attachable: "", enable_ipv4: "", enable_ipv6: "" }
-      })
-    }
-    out.push([entry.key, sorted(Object.entries(o))])
-  }
-  return sorted(out)
 }

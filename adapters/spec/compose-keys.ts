@@ -3,7 +3,8 @@
  * The parser takes its refusal hints from here, and a test checks docs/compose-support.md against it.
  */
 
-export type Support = "supported" | "not supported" | "ignored"
+/** "not applied yet": read and checked, and a service using it is skipped with that reason. */
+export type Support = "supported" | "not supported" | "ignored" | "not applied yet"
 export interface KeyDoc {
   readonly key: string
   readonly support: Support
@@ -13,16 +14,17 @@ export interface KeyDoc {
 
 const s = (key: string, note = ""): KeyDoc => ({ key, support: "supported", note })
 const no = (key: string, note = ""): KeyDoc => ({ key, support: "not supported", note })
+const later = (key: string, note: string): KeyDoc => ({ key, support: "not applied yet", note })
 
 export const TOP_LEVEL_KEYS: ReadonlyArray<KeyDoc> = [
   { key: "version", support: "ignored", note: "obsolete in Compose; a warning says so" },
   s("name", "the app name (default: the directory name)"),
   s("services"),
-  s("networks", "driver, internal, labels, name, external"),
+  s("networks", "driver, driver_opts, ipam, internal, attachable, enable_ipv6, labels, name, external"),
   s("volumes", "driver, driver_opts, labels, name, external"),
   s("include", "other Compose files (path, project_directory, env_file), their resources merged into the app"),
-  no("configs", "mount a file with a bind volume, or bake it into the image"),
-  no("secrets", "pass secrets through environment variables or env_file"),
+  later("configs", "checked; services that use one are skipped until moor mounts them"),
+  later("secrets", "checked; services that use one are skipped until moor mounts them"),
   no("models"),
   s("x-moor", "moor's own settings: version, requires, hosts, placement"),
   { key: "x-*", support: "ignored", note: "extensions (e.g. anchors for YAML merges)" }
@@ -32,13 +34,13 @@ export const SERVICE_KEYS: ReadonlyArray<KeyDoc> = [
   no("annotations"),
   no("attach"),
   no("blkio_config"),
-  no("build", "moor does not build images: build and push, then set image"),
+  later("build", "with image: the image is pulled, not built; without: the service is skipped"),
   s("cap_add"),
   s("cap_drop"),
   no("cgroup"),
   no("cgroup_parent"),
   s("command", "a string is split like a shell would, or a list"),
-  no("configs", "mount a file with a bind volume, or bake it into the image"),
+  later("configs", "short and long syntax checked; the service is skipped"),
   s(
     "container_name",
     "the container's name; moor still owns it by its labels, and never touches another container of that name"
@@ -67,7 +69,7 @@ export const SERVICE_KEYS: ReadonlyArray<KeyDoc> = [
   no("domainname"),
   s("entrypoint", "a string is split like a shell would, or a list"),
   s("env_file", "paths relative to the app directory; each file's digest is part of the service's spec"),
-  s("environment", "list or map; a name without a value comes from moor's environment"),
+  s("environment", "list or map; a name without a value comes from moor's environment; the last of duplicates wins"),
   no("expose", "containers on a shared network reach every port; remove it"),
   s("extends", "a service in the same file or another one, merged with Compose's rules"),
   no("external_links"),
@@ -81,7 +83,7 @@ export const SERVICE_KEYS: ReadonlyArray<KeyDoc> = [
   no("ipc"),
   no("isolation"),
   no("label_file", "write the labels in the Compose file"),
-  s("labels", "list or map; the moor.* namespace is reserved"),
+  s("labels", "list or map; the moor.* namespace is reserved; the last of duplicates wins"),
   no("links", "services on the same network reach each other by service name"),
   no("logging", "configure logging on the engine"),
   no("mac_address"),
@@ -91,7 +93,7 @@ export const SERVICE_KEYS: ReadonlyArray<KeyDoc> = [
   no("memswap_limit"),
   no("models"),
   s("network_mode", "host, none, bridge, container:NAME, service:NAME (started first)"),
-  s("networks", "list or map with aliases and ipv4_address"),
+  s("networks", "list or map with every attachment option; joined by priority"),
   no("oom_kill_disable"),
   no("oom_score_adj"),
   no("pid"),
@@ -109,7 +111,7 @@ export const SERVICE_KEYS: ReadonlyArray<KeyDoc> = [
   s("restart", "no, always, on-failure, on-failure:N, unless-stopped"),
   no("runtime"),
   s("scale", "the number of containers, <app>-<service>-1..N, replaced one at a time"),
-  no("secrets", "pass secrets through environment variables or env_file"),
+  later("secrets", "short and long syntax checked; the service is skipped"),
   no("security_opt"),
   no("shm_size"),
   no("stdin_open"),
@@ -124,7 +126,7 @@ export const SERVICE_KEYS: ReadonlyArray<KeyDoc> = [
   s("user"),
   no("userns_mode"),
   no("uts"),
-  s("volumes", "short and long syntax; named volumes must be declared at the top level; ro"),
+  s("volumes", "short and long syntax with their options; a missing bind source is created"),
   no("volumes_from", "declare a named volume and mount it in both services"),
   s("working_dir"),
   s("x-moor", "health_timeout"),

@@ -7,7 +7,9 @@ import { SERVICE_KEYS, unsupportedHints } from "./compose-keys.ts"
 import type { DeployReads } from "./compose-deploy.ts"
 import { type ResourceReads, readDeploy, resourcesOf } from "./compose-resources.ts"
 import { checkRuntime, type RuntimeReads, runtimeReaders } from "./compose-runtime.ts"
+import { notAppliedReason, readBuild, readServiceFiles } from "./compose-configs.ts"
 import { type MountContext, readMounts } from "./compose-mounts.ts"
+import { serviceNetworks } from "./compose-networks.ts"
 import { type PublishedPort, readPorts } from "./compose-ports.ts"
 import { at } from "./problems.ts"
 import {
@@ -31,7 +33,11 @@ import { shellSplit } from "./shell-split.ts"
 import type { YEntry, YNode } from "./yaml-tree.ts"
 
 export interface ServiceContext extends MountContext {
+  /** The app's name (a service that is only built names its image after it, as Compose does). */
+  readonly appName: string
   readonly declaredNetworks: ReadonlySet<string>
+  readonly declaredConfigs: ReadonlySet<string>
+  readonly declaredSecrets: ReadonlySet<string>
   readonly serviceNames: ReadonlySet<string>
   /** Services left out for their profiles, with those profiles. */
   readonly disabledServices?: ReadonlyMap<string, ReadonlyArray<string>>
@@ -60,8 +66,9 @@ const command = (r: Reader, node: YNode, path: string): Array<string> | undefine
   return Result.isFailure(words) ? r.problems.fail(node.pos, path, words.failure) : words.success
 }
 
-const stringMap = (r: Reader, node: YNode, path: string): Record<string, string> | undefined => {
-  const kvs = listOrDict(r, node, path)
+/** Labels: in a list, a label given twice takes the last value (with a warning), as in Compose. */
+const labelMap = (r: Reader, node: YNode, path: string): Record<string, string> | undefined => {
+  const kvs = listOrDict(r, node, path, "=", "last")
   return kvs === undefined ? undefined : sorted(kvs.map((kv) => [kv.key, kv.value ?? ""] as const))
 }
 
@@ -198,63 +205,6 @@ const dependsOn = (r: Reader, node: YNode, path: string, self: string, ctx: Serv
   return sorted(out)
 }
 
-const serviceNetworks = (r: Reader, node: YNode, path: string, ctx: ServiceContext) => {
-  const out: Array<readonly [string, { aliases?: Array<string>; ipv4Address?: string }]> = []
-  const check = (name: string, n: YNode, p: string): boolean => {
-    if (name === "default" || ctx.declaredNetworks.has(name)) return true
-    r.problems.fail(
-      n.pos,
-      p,
-      `network "${name}" is not declared in the top-level networks; add "networks: { ${name}: {} }"`
-    )
-    return false
-  }
-  if (node.kind === "seq") {
-    node.items.forEach((item, i) => {
-      const name = text(r, item, at(path, i))
-      if (name !== undefined && check(name, item, at(path, i))) out.push([name, {}])
-    })
-    return sorted(out)
-  }
-  const m = map(r, node, path)
-  if (m === undefined) return undefined
-  for (const entry of m.entries) {
-    const p = at(path, entry.key)
-    if (!check(entry.key, entry.value, p)) continue
-    if (isNull(entry.value)) {
-      out.push([entry.key, {}])
-      continue
-    }
-    const opts = map(r, entry.value, p)
-    if (opts === undefined) continue
-    const attachment: { aliases?: Array<string>; ipv4Address?: string } = {}
-    readKeys(r, opts, p, {
-      prefix: "networks.",
-      read: {
-        aliases: (e, pp) => {
-          const a = strings(r, e.value, pp)
-          if (a !== undefined) attachment.aliases = a
-        },
-        ipv4_address: (e, pp) => {
-          const a = text(r, e.value, pp)
-          if (a !== undefined) attachment.ipv4Address = a
-        }
-      },
-      unsupported: {
-        ipv6_address: "",
-        link_local_ips: "",
-        mac_address: "",
-        driver_opts: "",
-        priority: "",
-        gw_priority: "",
-        interface_name: ""
-      }
-    })
-    out.push([entry.key, sorted(Object.entries(attachment))])
-  }
-  return sorted(out)
-}
-
 const extraHosts = (r: Reader, node: YNode, path: string): Array<string> | undefined => {
   if (node.kind === "map") {
     const out: Array<string> = []
@@ -308,6 +258,9 @@ export const readService = (
       const v = read(r, e.value, p)
       if (v !== undefined) out[key] = v
     }
+  let build: YEntry | undefined
+  let configs: ReadonlyArray<string> = []
+  let secrets: ReadonlyArray<string> = []
   let environment: Array<readonly [string, string]> = []
   let fromFiles: Array<readonly [string, string]> = []
   let digests: Array<readonly [string, string]> = []
@@ -340,7 +293,7 @@ export const readService = (
       command: set("command", command),
       entrypoint: set("entrypoint", command),
       environment: (e, p) => {
-        const kvs = listOrDict(r, e.value, p)
+        const kvs = listOrDict(r, e.value, p, "=", "last")
         if (kvs !== undefined) environment = envValues(r, kvs)
       },
       env_file: (e, p) => {
@@ -360,11 +313,11 @@ export const readService = (
         if (mounts !== undefined) out.mounts = mounts
       },
       networks: (e, p) => {
-        const n = serviceNetworks(r, e.value, p, ctx)
+        const n = serviceNetworks(r, e.value, p, ctx.declaredNetworks)
         if (n !== undefined) out.networks = n
       },
       labels: (e, p) => {
-        const labels = stringMap(r, e.value, p)
+        const labels = labelMap(r, e.value, p)
         if (labels === undefined) return
         for (const key of Object.keys(labels)) {
           if (isMoorLabel(key))
@@ -429,6 +382,16 @@ export const readService = (
         if (n !== undefined) setResource("pids", n, e.value, p)
       },
       deploy: (e, p) => readDeploy(r, e.value, p, setResource, deploy),
+      build: (e, p) => {
+        readBuild(r, e.value, p)
+        build = e
+      },
+      configs: (e, p) => {
+        configs = readServiceFiles(r, e.value, p, "config", ctx.declaredConfigs) ?? []
+      },
+      secrets: (e, p) => {
+        secrets = readServiceFiles(r, e.value, p, "secret", ctx.declaredSecrets) ?? []
+      },
       "x-moor": (e, p) => {
         const m = map(r, e.value, p)
         if (m === undefined) return
@@ -439,7 +402,17 @@ export const readService = (
       }
     }
   })
-  if (out.image === undefined && !node.entries.some((e) => e.key === "image")) {
+  const hasImage = node.entries.some((e) => e.key === "image")
+  if (build !== undefined && hasImage) {
+    r.problems.warn(
+      build.keyPos,
+      at(path, "build"),
+      `moor pulls the image ${String(out.image ?? "")} rather than building it (build: is not applied yet)`
+    )
+  } else if (build !== undefined) {
+    // The name Compose gives the image it builds; nothing pulls it, the service is not applied.
+    out.image = `${ctx.appName}-${name}`.toLowerCase()
+  } else if (!hasImage) {
     r.problems.fail(
       entry.keyPos,
       path,
@@ -484,6 +457,8 @@ export const readService = (
     if (deps[run.dependsOn] === undefined)
       out.dependsOn = sorted([...Object.entries(deps), [run.dependsOn, { condition: "service_started" }] as const])
   }
+  const notApplied = notAppliedReason({ configs, secrets, buildOnly: build !== undefined && !hasImage })
+  if (notApplied !== undefined) out.notApplied = notApplied
   const env = new Map([...fromFiles, ...environment])
   if (env.size > 0) out.environment = sorted(env)
   if (digests.length > 0) out.configDigests = sorted(digests)

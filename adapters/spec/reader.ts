@@ -145,20 +145,35 @@ export interface KeyValue {
 }
 
 /**
- * Compose's "list or dict": `["A=b", "C"]` or `{ A: b, C: null }`. A key given twice is an error.
- * `sep` is the list separator (`=` for environment and labels, `:` or `=` for extra_hosts).
+ * Compose's "list or dict": `["A=b", "C"]` or `{ A: b, C: null }`. A key given twice in a list is an
+ * error, or with `duplicates: "last"` the last entry wins with a warning, as Compose's unicity rule
+ * does for environment and labels. `seps` are the list separators (`=` for environment and labels,
+ * `:` or `=` for extra_hosts).
  */
-export const listOrDict = (r: Reader, node: YNode, path: string, seps = "="): Array<KeyValue> | undefined => {
+export const listOrDict = (
+  r: Reader,
+  node: YNode,
+  path: string,
+  seps = "=",
+  duplicates: "refuse" | "last" = "refuse"
+): Array<KeyValue> | undefined => {
   const out: Array<KeyValue> = []
-  const seen = new Set<string>()
+  const seen = new Map<string, number>()
   let ok = true
   const add = (kv: KeyValue) => {
-    if (seen.has(kv.key)) {
+    const earlier = seen.get(kv.key)
+    if (earlier !== undefined && duplicates === "last") {
+      const line = out[earlier]?.node.pos.line
+      r.problems.warn(kv.node.pos, kv.path, `${kv.key} is given twice (also on line ${line}): the last one is used`)
+      out[earlier] = kv
+      return
+    }
+    if (earlier !== undefined) {
       ok = false
       r.problems.fail(kv.node.pos, kv.path, `${kv.key} is given twice: keep one`)
       return
     }
-    seen.add(kv.key)
+    seen.set(kv.key, out.length)
     out.push(kv)
   }
   if (node.kind === "map") {
@@ -281,4 +296,15 @@ export const sorted = <A>(entries: Iterable<readonly [string, A]>): Record<strin
   const out: Record<string, A> = {}
   for (const [k, v] of list) out[k] = v
   return out
+}
+
+/** A file mode in octal, as Compose documents it (`0755`, `755`, `"0o1777"`), at most 07777. */
+export const fileMode = (r: Reader, node: YNode, path: string): number | undefined => {
+  const s = text(r, node, path)
+  if (s === undefined) return undefined
+  const m = /^(?:0o)?([0-7]{1,5})$/i.exec(s.trim())
+  const mode = m?.[1] === undefined ? undefined : Number.parseInt(m[1], 8)
+  if (mode === undefined || mode > 0o7777)
+    return r.problems.fail(node.pos, path, `"${s}" is not a file mode: write it in octal, e.g. 0755 or 1777`)
+  return mode
 }

@@ -23,12 +23,29 @@ export const Port = Schema.Struct({
 })
 export type Port = typeof Port.Type
 
+export const Propagation = Schema.Literals(["rprivate", "private", "rshared", "shared", "rslave", "slave"])
+export type Propagation = typeof Propagation.Type
+
 export const Mount = Schema.Struct({
   type: Schema.Literals(["volume", "bind", "tmpfs"]),
   /** volume: the app-level volume key; bind: an absolute host path; tmpfs: absent */
   source: Schema.optionalKey(Schema.String),
   target: Schema.String.check(Schema.isPattern(/^\//, { message: "a mount target must be an absolute path" })),
-  readOnly: Schema.optionalKey(Schema.Boolean)
+  readOnly: Schema.optionalKey(Schema.Boolean),
+  /** bind: the engine creates a missing host path as a directory unless this is false (Compose's default: true). */
+  createHostPath: Schema.optionalKey(Schema.Boolean),
+  /** bind: mount propagation (default rprivate). */
+  propagation: Schema.optionalKey(Propagation),
+  /** bind or named volume: SELinux relabelling, shared (z) or private (Z). */
+  selinux: Schema.optionalKey(Schema.Literals(["z", "Z"])),
+  /** volume: do not copy the image's files into an empty volume. */
+  noCopy: Schema.optionalKey(Schema.Boolean),
+  /** volume: a path inside the volume to mount instead of its root (engine API 1.45). */
+  subpath: Schema.optionalKey(Schema.String),
+  /** tmpfs: size limit in bytes (default: unlimited). */
+  sizeBytes: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0))),
+  /** tmpfs: file mode of its root (default 0o1777). */
+  mode: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 0o7777 })))
 })
 export type Mount = typeof Mount.Type
 
@@ -112,7 +129,17 @@ export type ExecHook = typeof ExecHook.Type
 
 export const ServiceNetwork = Schema.Struct({
   aliases: Schema.optionalKey(Schema.Array(Schema.String)),
-  ipv4Address: Schema.optionalKey(Schema.String)
+  ipv4Address: Schema.optionalKey(Schema.String),
+  ipv6Address: Schema.optionalKey(Schema.String),
+  linkLocalIps: Schema.optionalKey(Schema.Array(Schema.String)),
+  macAddress: Schema.optionalKey(Schema.String),
+  driverOpts: Schema.optionalKey(StringMap),
+  /** The container joins networks by priority, highest first (the first is its primary); equal ones by name. */
+  priority: Schema.optionalKey(Schema.Int),
+  /** Which network gives the default gateway, highest first (engine API 1.48). */
+  gwPriority: Schema.optionalKey(Schema.Int),
+  /** The interface's name in the container (engine API 1.49). */
+  interfaceName: Schema.optionalKey(Schema.String)
 })
 
 export const Service = Schema.Struct({
@@ -165,7 +192,12 @@ export const Service = Schema.Struct({
    */
   configDigests: Schema.optionalKey(StringMap),
   /** How long a replacement or a dependency waits for this service to become healthy (default: policy). */
-  healthTimeoutMs: Schema.optionalKey(Millis)
+  healthTimeoutMs: Schema.optionalKey(Millis),
+  /**
+   * Why moor cannot apply this service yet (it uses a Compose feature moor reads but does not apply,
+   * such as secrets or build): the service is left as it is, and its dependents wait, with this reason.
+   */
+  notApplied: Schema.optionalKey(Schema.String)
 })
 export type Service = typeof Service.Type
 
@@ -180,10 +212,29 @@ export const Volume = Schema.Struct({
 })
 export type Volume = typeof Volume.Type
 
+export const IpamPool = Schema.Struct({
+  subnet: Schema.optionalKey(Schema.String),
+  ipRange: Schema.optionalKey(Schema.String),
+  gateway: Schema.optionalKey(Schema.String),
+  auxAddresses: Schema.optionalKey(StringMap)
+})
+export type IpamPool = typeof IpamPool.Type
+
+export const Ipam = Schema.Struct({
+  driver: Schema.optionalKey(Schema.String),
+  config: Schema.optionalKey(Schema.Array(IpamPool)),
+  options: Schema.optionalKey(StringMap)
+})
+export type Ipam = typeof Ipam.Type
+
 export const Network = Schema.Struct({
   name: Schema.optionalKey(Schema.String),
   driver: Schema.optionalKey(Schema.String),
+  driverOpts: Schema.optionalKey(StringMap),
+  ipam: Schema.optionalKey(Ipam),
   internal: Schema.optionalKey(Schema.Boolean),
+  attachable: Schema.optionalKey(Schema.Boolean),
+  enableIpv6: Schema.optionalKey(Schema.Boolean),
   labels: Schema.optionalKey(StringMap),
   external: Schema.optionalKey(Schema.Boolean)
 })

@@ -51,7 +51,27 @@ export type ObservedVolume = typeof ObservedVolume.Type
 export const ObservedNetwork = Schema.Struct({
   name: Schema.String,
   id: Schema.String,
-  labels: Schema.Record(Schema.String, Schema.String)
+  labels: Schema.Record(Schema.String, Schema.String),
+  /** The settings the engine reports, when it does (compared with the declared ones, never acted on). */
+  driver: Schema.optionalKey(Schema.String),
+  internal: Schema.optionalKey(Schema.Boolean),
+  attachable: Schema.optionalKey(Schema.Boolean),
+  enableIpv6: Schema.optionalKey(Schema.Boolean),
+  options: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+  ipam: Schema.optionalKey(
+    Schema.Struct({
+      driver: Schema.optionalKey(Schema.String),
+      config: Schema.optionalKey(
+        Schema.Array(
+          Schema.Struct({
+            subnet: Schema.optionalKey(Schema.String),
+            ipRange: Schema.optionalKey(Schema.String),
+            gateway: Schema.optionalKey(Schema.String)
+          })
+        )
+      )
+    })
+  )
 })
 export type ObservedNetwork = typeof ObservedNetwork.Type
 

@@ -3,6 +3,7 @@
  * of the actions it waits for. The executor makes no decisions: everything it needs is in the action.
  */
 import { Schema } from "effect"
+import { Ipam, Propagation } from "./desired.ts"
 
 const StringMap = Schema.Record(Schema.String, Schema.String)
 
@@ -33,12 +34,21 @@ export const ContainerConfig = Schema.Struct({
       protocol: Schema.Literals(["tcp", "udp"])
     })
   ),
+  /** The options after `readOnly` are absent when they are the engine's default (see `Mount` in desired.ts). */
   mounts: Schema.Array(
     Schema.Struct({
       type: Schema.Literals(["volume", "bind", "tmpfs"]),
       source: Schema.optionalKey(Schema.String),
       target: Schema.String,
-      readOnly: Schema.Boolean
+      readOnly: Schema.Boolean,
+      /** Only ever `false` (the engine must not create a missing bind source); `noCopy` only ever `true`. */
+      createHostPath: Schema.optionalKey(Schema.Boolean),
+      propagation: Schema.optionalKey(Propagation),
+      selinux: Schema.optionalKey(Schema.Literals(["z", "Z"])),
+      noCopy: Schema.optionalKey(Schema.Boolean),
+      subpath: Schema.optionalKey(Schema.String),
+      sizeBytes: Schema.optionalKey(Schema.Number),
+      mode: Schema.optionalKey(Schema.Number)
     })
   ),
   /** Engine network names, the first one is the primary. */
@@ -46,7 +56,13 @@ export const ContainerConfig = Schema.Struct({
     Schema.Struct({
       name: Schema.String,
       aliases: Schema.Array(Schema.String),
-      ipv4Address: Schema.optionalKey(Schema.String)
+      ipv4Address: Schema.optionalKey(Schema.String),
+      ipv6Address: Schema.optionalKey(Schema.String),
+      linkLocalIps: Schema.optionalKey(Schema.Array(Schema.String)),
+      macAddress: Schema.optionalKey(Schema.String),
+      driverOpts: Schema.optionalKey(StringMap),
+      gwPriority: Schema.optionalKey(Schema.Number),
+      interfaceName: Schema.optionalKey(Schema.String)
     })
   ),
   healthcheck: Schema.optionalKey(
@@ -130,7 +146,11 @@ export const EnsureNetwork = Schema.TaggedStruct("ensure-network", {
   network: Schema.Struct({
     name: Schema.String,
     driver: Schema.optionalKey(Schema.String),
+    driverOpts: Schema.optionalKey(StringMap),
+    ipam: Schema.optionalKey(Ipam),
     internal: Schema.optionalKey(Schema.Boolean),
+    attachable: Schema.optionalKey(Schema.Boolean),
+    enableIpv6: Schema.optionalKey(Schema.Boolean),
     labels: StringMap
   })
 })

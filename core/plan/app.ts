@@ -9,6 +9,7 @@ import type { ObservedContainer } from "../model/observed.ts"
 import { handleOf, hostAppKey, hostServiceKey, type PlanContext } from "./context.ts"
 import { type Decision, decide } from "./decide.ts"
 import { emitService, isMutating, pullImage } from "./emit.ts"
+import { networkWarnings } from "./networks.ts"
 import { cannotPull, pullReason } from "./pulls.ts"
 import type { PreparedApp, PreparedService } from "./prepare.ts"
 import { combineHandles, makeHandle, now, type Ready, type ServiceHandle, serviceActionId } from "./ready.ts"
@@ -84,6 +85,17 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
     const imageId = view.imageIdByTag.get(ps.config.image)
     // The common case, without the general rules: one replica, its one container steady.
     const only = all.length === 1 ? all[0] : undefined
+    // A service moor cannot apply yet is left as it is: one skip, and its dependents wait with the reason.
+    const notApplied = ps.service.notApplied
+    if (notApplied !== undefined) {
+      const container = all.find((c) => c.name === ps.config.name)
+      return {
+        prepared: ps,
+        replicas: [{ replica: 1, container, decision: { do: "wait", reason: notApplied } }],
+        leftovers: NONE,
+        scaledDown: NONE
+      }
+    }
     if (
       ps.replicas === 1 &&
       (ps.service.pullPolicy === undefined || ps.service.pullPolicy === "missing") &&
@@ -402,6 +414,7 @@ export const planApp = (ctx: PlanContext, prepared: PreparedApp): void => {
       skipOnHost(ctx, prepared, host, external)
       continue
     }
+    ctx.warnings.push(...networkWarnings(app, view))
     const hd = decideHost(ctx, prepared, host, view)
     const exhausted = hd.services.flatMap((s) =>
       s.replicas.flatMap((r) => (r.decision.do === "exhausted" ? [`${s.prepared.name}: ${r.decision.reason}`] : []))

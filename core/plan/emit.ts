@@ -5,6 +5,7 @@ import type { ObservedContainer } from "../model/observed.ts"
 import type { Action, ContainerConfig, ContainerRef, Step } from "../model/plan.ts"
 import type { PlanContext } from "./context.ts"
 import type { Decision } from "./decide.ts"
+import { networkSpec } from "./networks.ts"
 import type { PreparedService } from "./prepare.ts"
 import { pullReason } from "./pulls.ts"
 import { makeHandle, type ServiceHandle, serviceActionId } from "./ready.ts"
@@ -52,12 +53,7 @@ const resources = (input: EmitInput, config: ContainerConfig): Array<string> => 
         app: app.name,
         reason: "missing",
         waitsFor: [],
-        network: {
-          name: net.name,
-          ...(declared?.driver === undefined ? {} : { driver: declared.driver }),
-          ...(declared?.internal === undefined ? {} : { internal: declared.internal }),
-          labels: { ...(declared?.labels ?? {}), ...labels }
-        }
+        network: networkSpec(net.name, declared, labels)
       }))
     )
   }
@@ -105,7 +101,13 @@ export const pullImage = (ctx: PlanContext, host: string, app: string, image: st
 /** A second container beside the old one could not start: it would need the same host port, address or network stack. */
 const cannotRunBeside = (config: ContainerConfig): boolean =>
   config.ports.some((p) => p.published !== undefined) ||
-  config.networks.some((n) => n.ipv4Address !== undefined) ||
+  config.networks.some(
+    (n) =>
+      n.ipv4Address !== undefined ||
+      n.ipv6Address !== undefined ||
+      n.linkLocalIps !== undefined ||
+      n.macAddress !== undefined
+  ) ||
   (config.networkMode !== undefined && config.networkMode !== "none")
 
 /** Replacing a writable mount or a fixed port beside the old container is unsafe or impossible. */

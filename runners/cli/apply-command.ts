@@ -56,6 +56,7 @@ export const applyCommand = Command.make(
       Effect.gen(function* () {
         const loaded = yield* loadSpec(flags.spec, flags)
         for (const p of loaded.spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
+        for (const w of loaded.spec.warnings) printErr(`${yellow("warning:")} ${formatProblem(w)}`)
         const t0 = yield* Effect.clockWith((c) => c.currentTimeMillis)
         const pass = yield* reconcilePass({
           id: yield* newPassId,

@@ -25,6 +25,7 @@ export const planCommand = Command.make(
       Effect.gen(function* () {
         const loaded = yield* loadSpec(flags.spec, flags)
         for (const p of loaded.spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
+        for (const w of loaded.spec.warnings) printErr(`${yellow("warning:")} ${formatProblem(w)}`)
         const pass = yield* dryRunPass(loaded, policyFrom(flags)).pipe(Effect.provide(servicesFor(loaded)))
         const plan = pass.finalPlan
         print(flags.json ? JSON.stringify(encodePlan(plan), null, 2) : describe(plan))

@@ -98,9 +98,10 @@ describe("DockerLive createContainer", () => {
       })
       expect(h.Mounts).toEqual([
         { Type: "volume", Source: `${scope}_vol`, Target: "/data" },
-        { Type: "bind", Source: "/etc/hostname", Target: "/host-hostname", ReadOnly: true },
         { Type: "tmpfs", Target: "/scratch" }
       ])
+      // A bind goes in Binds, the form in which the engine creates a missing host path (as Compose does).
+      expect(h.Binds).toEqual(["/etc/hostname:/host-hostname:ro"])
       expect(h.Tmpfs).toEqual({ "/run": "size=1m", "/var/cache": "" })
       expect(h.RestartPolicy).toEqual({ Name: "on-failure", MaximumRetryCount: 0 })
       expect(h.Init).toBe(true)

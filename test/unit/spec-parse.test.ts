@@ -1,51 +1,6 @@
-import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Host } from "../../core/model/desired.ts"
-import { type ComposeInput, type ParsedCompose, parseCompose } from "../../adapters/spec/compose-app.ts"
 import { formatProblem } from "../../adapters/spec/problems.ts"
-
-const FILE = "shop/web/compose.yaml"
-const DIR = "/srv/shop/web"
-
-const parse = (
-  text: string,
-  options: {
-    env?: Record<string, string>
-    files?: Record<string, string>
-    hosts?: ReadonlyArray<Host>
-    dotEnv?: string
-    dirName?: string
-  } = {}
-): ParsedCompose => {
-  const files = options.files ?? {}
-  const input: ComposeInput = {
-    text,
-    file: FILE,
-    dir: DIR,
-    dirName: options.dirName ?? "web",
-    env: options.env ?? {},
-    hosts: options.hosts ?? [{ name: "local" }],
-    ...(options.dotEnv === undefined ? {} : { dotEnv: { text: options.dotEnv, file: "shop/web/.env" } }),
-    readFile: (relative) => {
-      const content = files[relative]
-      return content === undefined
-        ? Result.fail("missing: no such file or directory")
-        : Result.succeed(new TextEncoder().encode(content))
-    }
-  }
-  return parseCompose(input)
-}
-
-/** The parsed app; fails the test with the problems when there are any. */
-const app = (text: string, options: Parameters<typeof parse>[1] = {}): Record<string, unknown> => {
-  const parsed = parse(text, options)
-  expect(parsed.problems.map(formatProblem)).toEqual([])
-  return parsed.app as Record<string, unknown>
-}
-const service = (text: string, options: Parameters<typeof parse>[1] = {}, name = "s"): Record<string, unknown> =>
-  (app(text, options).services as Record<string, Record<string, unknown>>)[name] as Record<string, unknown>
-const errors = (text: string, options: Parameters<typeof parse>[1] = {}): Array<string> =>
-  parse(text, options).problems.map(formatProblem)
+import { app, errors, FILE, parse, service } from "../support/compose-parse.ts"
 
 describe("Compose services: every supported key", () => {
   it("maps the short forms", () => {
@@ -426,15 +381,13 @@ services:
     image: x
     deploy:
       mode: replicated-job
-    build: .
-secrets:
-  token: { file: ./token }
+models:
+  llm: {}
 `)
     ).toEqual([
       `${FILE}:4:5: services.web.imgae: unknown key "imgae" (did you mean "image"?)`,
       `${FILE}:7:13: services.web.deploy.mode: deploy.mode "replicated-job" is Swarm's (jobs): use restart: "no" for a one-shot service, or replicated`,
-      `${FILE}:8:5: services.web.build: moor does not support "build": moor does not build images: build and push, then set image (see docs/compose-support.md)`,
-      `${FILE}:9:1: secrets: moor does not support "secrets": pass secrets through environment variables or env_file (see docs/compose-support.md)`
+      `${FILE}:8:1: models: moor does not support "models" (see docs/compose-support.md)`
     ])
   })
   it("ignores x- extensions at the top level and in services", () => {
@@ -485,7 +438,7 @@ services:
 services:
   web:
     ports: ["70000:80", "8080-8082:80-81", "80/sctp", "1:2:3:4"]
-    volumes: ["relative-target:data", "/a:/b:z"]
+    volumes: ["relative-target:data", "/a:/b:rx"]
     labels: { moor.app: x }
 `)
     ).toEqual([
@@ -494,7 +447,7 @@ services:
       `${FILE}:4:44: services.web.ports[2]: protocol "sctp" is not supported (tcp or udp)`,
       `${FILE}:4:55: services.web.ports[3]: "1:2:3:4" is not [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL] (write an IPv6 address in brackets)`,
       `${FILE}:5:15: services.web.volumes[0]: the mount target "data" must be an absolute path in the container`,
-      `${FILE}:5:39: services.web.volumes[1]: volume option "z" is not supported (only ro and rw)`,
+      `${FILE}:5:39: services.web.volumes[1]: volume option "rx" is not one of ro, rw, z, Z, nocopy, rprivate, private, rshared, shared, rslave, slave, cached, delegated, consistent`,
       `${FILE}:6:13: services.web.labels.moor.app: moor.app is in moor's own label namespace (moor.*), which moor sets itself: use another prefix`,
       `${FILE}:3:3: services.web: image is required (moor runs images, it does not build them): set image: to the image to run`
     ])
