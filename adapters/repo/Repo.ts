@@ -15,12 +15,13 @@
 import { PgClient } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Redacted, type Scope } from "effect"
 import { Reactivity } from "effect/reactivity"
+import { maskUrls } from "../../core/redact.ts"
 import { SqlClient, type SqlError } from "effect/sql"
 import { fromSqlError, RepoError } from "./errors.ts"
 import { makeRepo, type RepoOptions } from "./make-repo.ts"
 import type { RepoShape } from "./shape.ts"
 import * as SqliteClient from "./sqlite/SqliteClient.ts"
-import { defaultRepoUrl, parseRepoUrl, redactUrl } from "./url.ts"
+import { defaultRepoUrl, parseRepoUrl } from "./url.ts"
 
 export { RepoError, RepoErrorKind } from "./errors.ts"
 export type * from "./records.ts"
@@ -71,7 +72,7 @@ export class Repo extends Context.Service<Repo, RepoShape>()("moor/Repo") {
 
   static readonly layerPg = (config: PgRepoConfig, options?: RepoOptions): Layer.Layer<Repo, RepoError> =>
     fromClient(
-      redactUrl(config.url),
+      maskUrls(config.url),
       PgClient.make({
         url: Redacted.make(config.url),
         connectTimeout: "5 seconds",

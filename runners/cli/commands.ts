@@ -33,6 +33,14 @@ export const globalFlags = {
   )
 }
 
+/** `moor plan` and `moor apply`: environment values in clear, on a terminal only (see context.ts). */
+export const showValuesFlag = Flag.Boolean("show-values").pipe(
+  Flag.withDescription(
+    "show the services' environment values in clear (only when stdout is a terminal); otherwise each is a digest"
+  ),
+  Flag.withDefault(false)
+)
+
 export const policyFlags = {
   prune: Flag.Boolean("prune").pipe(
     Flag.withDescription("remove moor's containers whose app or service left the spec (--no-prune keeps them)"),

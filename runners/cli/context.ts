@@ -73,6 +73,23 @@ export const loadSpec = Effect.fn("loadSpec")(function* (path: string, flags: Gl
   return { spec, desired, hosts: desired.hosts.map((h) => h.name), engines, repoUrl } satisfies Loaded
 })
 
+/**
+ * `--show-values`, allowed only when stdout is a terminal: a pipe, a file or a CI log keeps what it
+ * is given, and an environment value never leaves moor in clear text otherwise.
+ */
+export const showValuesAllowed = (asked: boolean): Effect.Effect<boolean, CliFailure> =>
+  !asked
+    ? Effect.succeed(false)
+    : process.stdout.isTTY === true
+      ? Effect.succeed(true)
+      : Effect.fail(
+          new CliFailure({
+            message:
+              "--show-values prints environment values in clear, so only to a terminal, and stdout is not one (a pipe, a file or a CI log keeps what it is given): leave --show-values out to see each value as a digest",
+            exitCode: 1
+          })
+        )
+
 /** The services a command needs once the spec is known. */
 export const servicesFor = (loaded: Loaded) =>
   Layer.mergeAll(DockerLive.layer(loaded.engines), Repo.layerFromUrl(loaded.repoUrl), Bus.layerFromEnv)
