@@ -16,9 +16,6 @@ export type RepoTarget =
 
 export const repoUrlHelp = "use sqlite:PATH, postgres://USER:PASSWORD@HOST:PORT/DB[?schema=NAME] or memory"
 
-/** The default embedded database of a spec checkout. */
-export const defaultRepoUrl = (specRoot: string): string => `sqlite:${specRoot.replace(/\/+$/, "")}/.moor/state.db`
-
 const schemaName = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 
 const bad = (url: string, what: string) =>

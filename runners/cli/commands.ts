@@ -21,7 +21,7 @@ export const globalFlags = {
   ),
   repo: Flag.String("repo").pipe(
     Flag.withDescription(
-      "where runs and states are kept: sqlite:PATH, postgres://..., memory (default: MOOR_REPO or sqlite:<spec>/.moor/state.db)"
+      "where runs and states are kept: sqlite:PATH, postgres://..., memory (default: MOOR_REPO, else <spec>/.moor/state.db, or moor's state directory when the spec is in a git checkout: docs/state.md)"
     ),
     Flag.optional
   ),

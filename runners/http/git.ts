@@ -22,7 +22,8 @@ export interface SyncResult {
 export interface GitShape {
   /**
    * `git fetch origin +refs/heads/<branch>:refs/remotes/origin/<branch>`, then
-   * `git reset --hard origin/<branch>` in `dir`. Untracked files (e.g. `.moor/state.db`) are kept.
+   * `git reset --hard origin/<branch>` in `dir`. Untracked files are kept, unless the new commit
+   * tracks the same path: the default state of a checkout is kept outside it (default-location.ts).
    */
   readonly sync: (dir: string, branch: string) => Effect.Effect<SyncResult, GitError>
 }
