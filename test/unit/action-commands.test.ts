@@ -1,74 +1,14 @@
 /**
  * What the Action prints cannot become a workflow command: a hook's output line starting with `::`
  * (or holding `##[`) is shown, not acted on, and the Action's own annotations still work after it.
- * The runner is modelled as it parses output (actions/runner ActionCommandManager: the `::` form
- * after leading blanks, the legacy `##[` form anywhere in a line, `stop-commands` and its token).
+ * The runner is modelled as it parses output (test/support/workflow-commands.ts).
  */
 import * as core from "@actions/core"
 import { Effect, Logger } from "effect"
 import { afterEach, describe, expect, it, vi } from "vitest"
 import { actionIO, actionLogger } from "../../runners/action/io.ts"
 import { inert, mayBeCommand } from "../../runners/action/workflow-commands.ts"
-
-const REGISTERED = [
-  "set-env",
-  "set-output",
-  "save-state",
-  "add-mask",
-  "add-path",
-  "add-matcher",
-  "remove-matcher",
-  "debug",
-  "warning",
-  "error",
-  "notice",
-  "group",
-  "endgroup",
-  "echo",
-  "stop-commands"
-]
-
-/** The commands the runner would act on in `stdout`, in order (`stop-commands` and its resume too). */
-const commandsOf = (stdout: string): Array<string> => {
-  const registered = new Set(REGISTERED)
-  let stopToken: string | undefined
-  const acted: Array<string> = []
-  const parse = (line: string): { name: string; data: string } | undefined => {
-    const trimmed = line.trimStart()
-    if (trimmed.startsWith("::")) {
-      const end = trimmed.indexOf("::", 2)
-      if (end !== -1) {
-        const info = trimmed.slice(2, end)
-        const name = info.split(" ")[0] ?? ""
-        if (registered.has(name)) return { name, data: trimmed.slice(end + 2) }
-      }
-    }
-    const at = line.indexOf("##[")
-    if (at === -1) return undefined
-    const close = line.indexOf("]", at)
-    if (close === -1) return undefined
-    const name = (line.slice(at + 3, close).split(" ")[0] ?? "").trim()
-    return registered.has(name) ? { name, data: line.slice(close + 1) } : undefined
-  }
-  for (const line of stdout.split(/\r?\n/)) {
-    const command = parse(line)
-    if (command === undefined) continue
-    if (stopToken !== undefined) {
-      if (command.name === stopToken) {
-        acted.push("resume")
-        registered.delete(stopToken)
-        stopToken = undefined
-      }
-      continue
-    }
-    if (command.name === "stop-commands") {
-      stopToken = command.data
-      registered.add(stopToken)
-    }
-    acted.push(command.name)
-  }
-  return acted
-}
+import { commandsOf } from "../support/workflow-commands.ts"
 
 const captured = (f: () => void): string => {
   let out = ""
