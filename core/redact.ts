@@ -80,15 +80,25 @@ export const MIN_REDACTED_LENGTH = 6
 /**
  * Free text as it may be shown: every occurrence of a secret's value (at least
  * `MIN_REDACTED_LENGTH` characters) replaced by `[redacted KEY]`, the longest values first, and
- * the credentials of every URL masked.
+ * the credentials of every URL masked. Output kept by its end (an engine keeps the last 64 KiB of
+ * an exec's output) may start inside a value: a text that starts with the end of one (at least
+ * `MIN_REDACTED_LENGTH` characters of it) has that part masked too.
  */
 export const textRedactor = (secrets: Iterable<Secret>): ((text: string) => string) => {
   const byValue = new Map<string, string>()
   for (const [key, value] of secrets)
     if (value.length >= MIN_REDACTED_LENGTH && !byValue.has(value)) byValue.set(value, key)
   const values = [...byValue.keys()].sort((a, b) => b.length - a.length)
+  const cutTail = (text: string): string => {
+    for (const value of values) {
+      for (let k = value.length - 1; k >= MIN_REDACTED_LENGTH; k--) {
+        if (text.startsWith(value.slice(-k))) return `[redacted ${byValue.get(value)}]${text.slice(k)}`
+      }
+    }
+    return text
+  }
   return (text) => {
-    let out = text
+    let out = cutTail(text)
     for (const value of values) if (out.includes(value)) out = out.split(value).join(`[redacted ${byValue.get(value)}]`)
     return maskUrls(out)
   }

@@ -32,8 +32,10 @@ export interface ExecuteOptions {
 
 export const execute = Effect.fn("execute")(function* (plan: Plan, options: ExecuteOptions) {
   const semaphore = yield* Semaphore.make(options.concurrency ?? 8)
+  const redact = textRedactor([...secretsOfPlan(plan), ...(options.secrets ?? [])])
   const runOptions = {
     scope: options.scope,
+    redact,
     semaphore,
     retries: options.retries ?? 4,
     retryBaseMs: options.retryBaseMs ?? 200,
@@ -43,7 +45,6 @@ export const execute = Effect.fn("execute")(function* (plan: Plan, options: Exec
   const done = new Map<string, Deferred.Deferred<Outcome>>()
   for (const a of plan.actions) done.set(a.id, yield* Deferred.make<Outcome>())
   const clock = Effect.clockWith((c) => c.currentTimeMillis)
-  const redact = textRedactor([...secretsOfPlan(plan), ...(options.secrets ?? [])])
 
   const run = (action: Action): Effect.Effect<ActionResult, never, Docker> =>
     Effect.gen(function* () {

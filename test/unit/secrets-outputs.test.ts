@@ -147,6 +147,43 @@ describe("errors and hook output, redacted by the executor", () => {
     }).pipe(Effect.provide(engine()))
   )
 
+  it.each([
+    ["output", 0, 4096],
+    ["error", 1, 1000]
+  ] as const)(
+    "a long hook output cut to its last KiB: no part of a value where it is cut (%s)",
+    (what, exitCode, kept) =>
+      Effect.gen(function* () {
+        const memory = yield* MemoryEngine
+        const d = desired(
+          [
+            withSecret(CANARY),
+            app(
+              "api",
+              { s: svc(IMAGE) },
+              { requires: [{ app: "db", onStart: { script: "hooks/add.sh", content: "x" } }] }
+            )
+          ],
+          { scope: SCOPE }
+        )
+        // The value straddles the cut: its first 6 characters are before the part kept.
+        const output = `${"a".repeat(5000)}${CANARY}${"b".repeat(kept - CANARY.length + 6)}`
+        yield* memory.scriptExec({ result: { exitCode, output } })
+        const results = yield* execute(yield* planOf(d), options)
+        const hook = results.find((r) => r.action._tag === "run-hook")
+        const text = (what === "output" ? hook?.output : hook?.error) ?? ""
+        expect(text).toMatch(/\.\.\..*b{900}$/)
+        const pieces = Array.from({ length: CANARY.length - 5 }, (_, i) => CANARY.slice(i, i + 6))
+        expect(pieces.filter((p) => text.includes(p))).toEqual([])
+      }).pipe(Effect.provide(engine()), Effect.runPromise)
+  )
+
+  it("text that starts inside a value (its start was cut off) has that part masked", () => {
+    const redact = textRedactor([["DB_PASSWORD", CANARY]])
+    expect(redact(`${CANARY.slice(4)}\nMODE=on`)).toBe("[redacted DB_PASSWORD]\nMODE=on")
+    expect(redact(`${CANARY.slice(-5)} and more`)).toBe(`${CANARY.slice(-5)} and more`)
+  })
+
   it("short values are not looked for in text; longer ones wherever they are, the longest first", () => {
     const redact = textRedactor([
       ["PORT", "8080"],
