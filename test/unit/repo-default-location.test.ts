@@ -15,15 +15,10 @@ import { Repo } from "../../adapters/repo/Repo.ts"
 import { SpecLoader } from "../../adapters/spec/SpecLoader.ts"
 import { loadSpec } from "../../runners/cli/context.ts"
 import { Git } from "../../runners/http/git.ts"
+import { git } from "../support/git.ts"
 
 let root: string
 let saved: Record<string, string | undefined>
-const git = (cwd: string, ...args: Array<string>) =>
-  execFileSync("git", ["-c", "user.name=moor test", "-c", "user.email=test@moor.invalid", ...args], {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" }
-  }).trim()
 const COMPOSE = "services:\n  web:\n    image: moor-fixture/app:1\n"
 
 beforeEach(() => {

@@ -30,6 +30,16 @@ const options = { scope: SCOPE, retryBaseMs: 1, callTimeoutMs: 5_000 }
 
 const withSecret = (value: string) => app("db", { s: svc(IMAGE, { environment: { DB_PASSWORD: value, MODE: "on" } }) })
 
+/** db (with `secret`) and api, which requires db with an on_start hook running `content`. */
+const withHook = (content: string, secret = CANARY) =>
+  desired(
+    [
+      withSecret(secret),
+      app("api", { s: svc(IMAGE) }, { requires: [{ app: "db", onStart: { script: "hooks/add.sh", content } }] })
+    ],
+    { scope: SCOPE }
+  )
+
 const planOf = (d: DesiredState) =>
   Effect.gen(function* () {
     const docker = yield* Docker
@@ -47,18 +57,7 @@ describe("the plan as it leaves moor", () => {
       expect(JSON.stringify(planForOutput(created, { showValues: true }))).toContain(CANARY)
 
       yield* execute(created, options)
-      const changed = desired(
-        [
-          withSecret(`${CANARY}-2`),
-          app(
-            "api",
-            { s: svc(IMAGE) },
-            { requires: [{ app: "db", onStart: { script: "hooks/add.sh", content: "exit 0" } }] }
-          )
-        ],
-        { scope: SCOPE }
-      )
-      const replaced = yield* planOf(changed)
+      const replaced = yield* planOf(withHook("exit 0", `${CANARY}-2`))
       expect(replaced.actions.map((a) => a._tag)).toContain("recreate")
       expect(replaced.actions.map((a) => a._tag)).toContain("run-hook")
       const again = JSON.stringify(planForOutput(replaced))
@@ -95,17 +94,7 @@ describe("errors and hook output, redacted by the executor", () => {
       const provider = desired([withSecret(CANARY)], { scope: SCOPE })
       yield* execute(yield* planOf(provider), options)
       // The provider is unchanged: the plan creates nothing whose environment holds the value.
-      const d = desired(
-        [
-          withSecret(CANARY),
-          app(
-            "api",
-            { s: svc(IMAGE) },
-            { requires: [{ app: "db", onStart: { script: "hooks/add.sh", content: "env; exit 1" } }] }
-          )
-        ],
-        { scope: SCOPE }
-      )
+      const d = withHook("env; exit 1")
       const p = yield* planOf(d)
       expect(p.actions.some((a) => a._tag === "create" && a.app === "db")).toBe(false)
       yield* memory.scriptExec({ result: { exitCode: 1, output: `DB_PASSWORD=${CANARY}\nMODE=on\n` } })
@@ -120,17 +109,7 @@ describe("errors and hook output, redacted by the executor", () => {
   it.live("a hook's output and an engine's error that echo a value the plan creates", () =>
     Effect.gen(function* () {
       const memory = yield* MemoryEngine
-      const d = desired(
-        [
-          withSecret(CANARY),
-          app(
-            "api",
-            { s: svc(IMAGE) },
-            { requires: [{ app: "db", onStart: { script: "hooks/add.sh", content: "env" } }] }
-          )
-        ],
-        { scope: SCOPE }
-      )
+      const d = withHook("env")
       yield* memory.scriptExec({ result: { exitCode: 0, output: `password is ${CANARY}\n` } })
       const hooked = yield* execute(yield* planOf(d), options)
       expect(hooked.find((r) => r.action._tag === "run-hook")?.output).toBe("password is [redacted DB_PASSWORD]\n")
@@ -155,17 +134,7 @@ describe("errors and hook output, redacted by the executor", () => {
     (what, exitCode, kept) =>
       Effect.gen(function* () {
         const memory = yield* MemoryEngine
-        const d = desired(
-          [
-            withSecret(CANARY),
-            app(
-              "api",
-              { s: svc(IMAGE) },
-              { requires: [{ app: "db", onStart: { script: "hooks/add.sh", content: "x" } }] }
-            )
-          ],
-          { scope: SCOPE }
-        )
+        const d = withHook("x")
         // The value straddles the cut: its first 6 characters are before the part kept.
         const output = `${"a".repeat(5000)}${CANARY}${"b".repeat(kept - CANARY.length + 6)}`
         yield* memory.scriptExec({ result: { exitCode, output } })
