@@ -97,8 +97,15 @@ const stepLine = (s: Step): string => {
 
 export const actionLine = (a: Action): string => `${symbolOf(a._tag)} ${verbOf[a._tag]} ${targetOf(a)} (${a.reason})`
 
-/** The plan as text, one line per action (replacement steps indented), grouped by host. */
-export const describe = (plan: Plan): string => {
+const envLines = (a: Action): ReadonlyArray<string> =>
+  a._tag === "create" || a._tag === "recreate" ? a.container.env.map(([k, v]) => `      env ${k}=${v}`) : []
+
+/**
+ * The plan as text, one line per action (replacement steps indented), grouped by host. It shows
+ * no environment value, unless `showValues` (a person at a terminal asked for them): then each
+ * container to create lists its variables.
+ */
+export const describe = (plan: Plan, options: { readonly showValues?: boolean } = {}): string => {
   const lines: Array<string> = []
   const hosts = [...new Set([...plan.hosts.map((h) => h.host), ...plan.actions.map((a) => a.host)])].sort()
   for (const host of hosts) {
@@ -109,6 +116,7 @@ export const describe = (plan: Plan): string => {
     else lines.push(`host ${host}:${actions.length === 0 ? " no changes" : ""}`)
     for (const a of actions) {
       lines.push(`  ${actionLine(a)}`)
+      if (options.showValues === true) lines.push(...envLines(a))
       if (a._tag === "recreate") {
         lines.push(`      strategy: ${a.strategy}`)
         for (const s of a.steps) lines.push(`      ${stepLine(s)}`)

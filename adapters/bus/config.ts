@@ -9,6 +9,7 @@
  * A comma inside a webhook URL must be written %2C in MOOR_BUS (or use MOOR_BUS_WEBHOOK_URL).
  */
 import { Config, Option, Result, type Redacted } from "effect"
+import { maskUrls } from "../../core/redact.ts"
 
 export type BusTarget =
   | { readonly kind: "memory" }
@@ -34,7 +35,7 @@ export const safeUrl = (text: string): string => {
 }
 
 /** An entry as it may appear in an error: credentials and query masked. */
-const masked = (entry: string): string => entry.replace(/\/\/[^/@]*@/, "//***@").replace(/\?.*$/, "?...")
+const masked = (entry: string): string => maskUrls(entry).replace(/\?.*$/, "?...")
 
 const natsServer = (entry: string): string | undefined => {
   const url = parseUrl(entry)

@@ -8,26 +8,30 @@
  * - `Repo.layerMemory`: SQLite in memory, a fresh database per build (tests);
  * - `Repo.layerPg({ url, schema? })`: PostgreSQL, the shared backend;
  * - `Repo.layerFromUrl(url)` picks one from `sqlite:PATH`, `postgres://...`, `memory`;
- *   `Repo.layerFromEnv(specRoot)` reads `MOOR_REPO`, defaulting to `sqlite:<specRoot>/.moor/state.db`.
+ *   `Repo.layerFromEnv(specRoot)` reads `MOOR_REPO`, defaulting to the spec's default SQLite file
+ *   (default-location.ts: beside the spec, or outside it when the spec is a git checkout).
  *
  * Records are documented in records.ts, operations in shape.ts. Errors: `RepoError` (errors.ts).
  */
 import { PgClient } from "@effect/sql-pg"
 import { Config, Context, Effect, Layer, Redacted, type Scope } from "effect"
 import { Reactivity } from "effect/reactivity"
+import { maskUrls } from "../../core/redact.ts"
 import { SqlClient, type SqlError } from "effect/sql"
 import { fromSqlError, RepoError } from "./errors.ts"
 import { makeRepo, type RepoOptions } from "./make-repo.ts"
 import type { RepoShape } from "./shape.ts"
 import * as SqliteClient from "./sqlite/SqliteClient.ts"
-import { defaultRepoUrl, parseRepoUrl, redactUrl } from "./url.ts"
+import { defaultRepo } from "./default-location.ts"
+import { parseRepoUrl } from "./url.ts"
 
 export { RepoError, RepoErrorKind } from "./errors.ts"
 export type * from "./records.ts"
 export { capText, errorTextCap, isFinal, runTransitions } from "./records.ts"
 export type { AppStateSyncRequest, RepoShape } from "./shape.ts"
 export type { RepoOptions } from "./make-repo.ts"
-export { defaultRepoUrl, parseRepoUrl, type RepoTarget } from "./url.ts"
+export { parseRepoUrl, type RepoTarget } from "./url.ts"
+export { defaultRepo, type DefaultRepo } from "./default-location.ts"
 
 export interface PgRepoConfig {
   readonly url: string
@@ -71,7 +75,7 @@ export class Repo extends Context.Service<Repo, RepoShape>()("moor/Repo") {
 
   static readonly layerPg = (config: PgRepoConfig, options?: RepoOptions): Layer.Layer<Repo, RepoError> =>
     fromClient(
-      redactUrl(config.url),
+      maskUrls(config.url),
       PgClient.make({
         url: Redacted.make(config.url),
         connectTimeout: "5 seconds",
@@ -97,11 +101,11 @@ export class Repo extends Context.Service<Repo, RepoShape>()("moor/Repo") {
     }
   }
 
-  /** `MOOR_REPO` (read through Config), default `sqlite:<specRoot>/.moor/state.db`. */
+  /** `MOOR_REPO` (read through Config), default the spec's default SQLite file (default-location.ts). */
   static readonly layerFromEnv = (specRoot: string, options?: RepoOptions): Layer.Layer<Repo, RepoError> =>
     Layer.unwrap(
       Config.String("MOOR_REPO").pipe(
-        Config.withDefault(defaultRepoUrl(specRoot)),
+        Config.withDefault(defaultRepo(specRoot).url),
         Effect.map((url) => Repo.layerFromUrl(url, options)),
         Effect.mapError(
           (e) => new RepoError({ op: "open", kind: "invalid", message: `MOOR_REPO could not be read: ${e.message}` })

@@ -6,6 +6,7 @@
  * - `memory` (or `sqlite::memory:`): a throwaway database, for tests.
  */
 import { Result } from "effect"
+import { maskUrls } from "../../core/redact.ts"
 import { RepoError } from "./errors.ts"
 
 export type RepoTarget =
@@ -15,12 +16,6 @@ export type RepoTarget =
 
 export const repoUrlHelp = "use sqlite:PATH, postgres://USER:PASSWORD@HOST:PORT/DB[?schema=NAME] or memory"
 
-/** The default embedded database of a spec checkout. */
-export const defaultRepoUrl = (specRoot: string): string => `sqlite:${specRoot.replace(/\/+$/, "")}/.moor/state.db`
-
-/** Hides a password in a URL before it is shown. */
-export const redactUrl = (url: string): string => url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, "$1:***@")
-
 const schemaName = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
 
 const bad = (url: string, what: string) =>
@@ -28,7 +23,7 @@ const bad = (url: string, what: string) =>
     new RepoError({
       op: "open",
       kind: "invalid",
-      message: `repository URL "${redactUrl(url)}": ${what}; ${repoUrlHelp}`
+      message: `repository URL "${maskUrls(url)}": ${what}; ${repoUrlHelp}`
     })
   )
 

@@ -1,16 +1,21 @@
 /**
  * The `SpecLoader` service: a spec directory (or one Compose file) to a `LoadedSpec`. Problems in an
  * app's file make that app invalid (planned as a skip) while the rest loads; `SpecError` only when
- * nothing can be loaded.
+ * nothing can be loaded. Every load sees the environment and the files spec-guard.ts allows: no
+ * `MOOR_*` variable moor.yaml does not let through, no file outside the spec.
  */
 import { Context, Effect, Layer, Result } from "effect"
 import { loadSpec } from "./load.ts"
 import { SpecError } from "./spec-error.ts"
 import { nodeSpecFs, type SpecFs } from "./spec-fs.ts"
+import { guardSpec } from "./spec-guard.ts"
 import type { LoadedSpec } from "./spec-types.ts"
 
 export interface LoadSpecOptions {
-  /** The environment for interpolation and DOCKER_HOST (default: the layer's, normally the process's). */
+  /**
+   * The environment for interpolation and DOCKER_HOST (default: the layer's, normally the
+   * process's); its `MOOR_*` variables only as moor.yaml allows.
+   */
   readonly env?: Readonly<Record<string, string | undefined>>
 }
 
@@ -21,7 +26,7 @@ export interface SpecLoaderShape {
 const make = (fs: SpecFs, defaultEnv: () => Readonly<Record<string, string | undefined>>): SpecLoaderShape => ({
   load: Effect.fn("SpecLoader.load")(function* (path: string, options?: LoadSpecOptions) {
     const result = yield* Effect.try({
-      try: () => loadSpec(path, { fs, env: options?.env ?? defaultEnv() }),
+      try: () => loadSpec(path, guardSpec(fs, path, options?.env ?? defaultEnv())),
       catch: (e) =>
         new SpecError({
           path,

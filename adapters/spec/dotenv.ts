@@ -3,7 +3,8 @@
  * `# comments`, 'single quotes' (literal), "double quotes" (escapes \n \t \r \" \\ \$, may span lines),
  * unquoted values (trimmed, ` #` starts a comment), `KEY` alone (taken from the environment).
  * Unquoted and double-quoted values are interpolated; a variable resolves from the keys above it
- * in the same file first, then from `lookup`.
+ * in the same file first, then from `lookup`. An error says which line and key, never the text of
+ * the line: it may hold a secret.
  */
 import { Result } from "effect"
 import { interpolate, type Lookup } from "./interpolate.ts"
@@ -42,7 +43,8 @@ export const parseDotenv = (text: string, lookup: Lookup): Result.Result<Array<D
     const startLine = line
     let body = trimmed.startsWith("export ") ? trimmed.slice(7).trimStart() : trimmed
     const key = KEY.exec(body)?.[0]
-    if (key === undefined) return fail(`expected KEY=value, got "${trimmed}"`)
+    if (key === undefined)
+      return fail('expected KEY=value: a line starts with a name (letters, digits, "_", ".", "-"), then "="')
     body = body.slice(key.length).trimStart()
     if (body === "" || body.startsWith("#")) {
       entries.push({ key, value: lookup(key), line: startLine })
@@ -50,7 +52,8 @@ export const parseDotenv = (text: string, lookup: Lookup): Result.Result<Array<D
       line++
       continue
     }
-    if (!body.startsWith("=")) return fail(`expected KEY=value, got "${trimmed}" (no "=" after the name "${key}")`)
+    // Without "=", the first word may be a value pasted alone: it is not shown.
+    if (!body.startsWith("=")) return fail('expected KEY=value: no "=" after the first word of the line')
     // Offset of the value in src: after "=" and any blanks.
     const valueStart = src.indexOf("=", i) + 1
     let j = valueStart
@@ -104,7 +107,9 @@ export const parseDotenv = (text: string, lookup: Lookup): Result.Result<Array<D
       after = eol2 === -1 ? src.length : eol2
       const tail = src.slice(k + 1, after).trim()
       if (tail !== "" && !tail.startsWith("#"))
-        return fail(`unexpected text after the quoted value of ${key}: "${tail}"`)
+        return fail(
+          `unexpected text after the closing quote of ${key}'s value: put the whole value inside the quotes, or start a comment with " #"`
+        )
     } else {
       const rest = src.slice(j, lineEnd)
       const comment = rest.search(/\s#/)

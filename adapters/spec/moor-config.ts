@@ -1,7 +1,9 @@
 /**
- * `moor.yaml` (scope, hosts) and `hosts.yaml` (the hosts list alone) at the spec root.
+ * `moor.yaml` (scope, hosts, env) and `hosts.yaml` (the hosts list alone) at the spec root.
  * Host entries: `{ name, engine, tls: { ca, cert, key } | cert_path, labels }`; certificate
- * paths are relative to the spec root.
+ * paths are relative to the spec root. `env: { allow: [MOOR_NAME], env_file_dirs: [DIR] }` lets
+ * the spec read moor's own variables it names, and env files in those directories outside the
+ * spec (see spec-guard.ts).
  */
 import * as nodePath from "node:path"
 import type { Host } from "../../core/model/desired.ts"
@@ -18,11 +20,24 @@ export interface DeclaredHost {
   readonly files: ReadonlyArray<CertificateFile>
 }
 
+/** What moor.yaml lets the spec see beyond its own files (see spec-guard.ts). */
+export interface EnvPolicy {
+  /** `MOOR_*` variables the spec may read (interpolation, `environment` names without a value). */
+  readonly allow: ReadonlyArray<string>
+  /** Directories outside the spec that `env_file` entries may read from, absolute. */
+  readonly envFileDirs: ReadonlyArray<string>
+}
+
 export interface MoorConfig {
   readonly scope?: string
   readonly hosts?: ReadonlyArray<DeclaredHost>
+  readonly env?: EnvPolicy
   readonly problems: ReadonlyArray<SpecProblem>
 }
+
+/** Variables in moor's own namespace: its settings and secrets, held back from specs. */
+export const MOOR_PREFIX = "MOOR_"
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 const ENGINE = /^(unix:\/\/\/.+|tcp:\/\/[^/\s:]+:\d{1,5}\/?|ssh:\/\/([^@/\s]+@)?[^/\s@:]+(:\d{1,5})?\/?)$/
 
@@ -36,7 +51,7 @@ const parseRoot = (text: string, file: string): { r: Reader; root: YNode | undef
   return { r, root: yaml.root }
 }
 
-/** `moor.yaml`: `scope:` and `hosts:`. */
+/** `moor.yaml`: `scope:`, `hosts:` and `env:`. */
 export const parseMoorYaml = (content: string, file: string, root: string): MoorConfig => {
   const { r, root: node } = parseRoot(content, file)
   if (node === undefined) return { problems: r.problems.errors }
@@ -44,8 +59,12 @@ export const parseMoorYaml = (content: string, file: string, root: string): Moor
   if (m === undefined) return { problems: r.problems.errors }
   let scope: string | undefined
   let hosts: ReadonlyArray<DeclaredHost> | undefined
+  let env: EnvPolicy | undefined
   readKeys(r, m, "", {
     read: {
+      env: (e, p) => {
+        env = readEnvPolicy(r, e.value, p, root)
+      },
       scope: (e, p) => {
         const v = text(r, e.value, p)
         if (v === undefined) return
@@ -65,8 +84,47 @@ export const parseMoorYaml = (content: string, file: string, root: string): Moor
   return {
     ...(scope === undefined ? {} : { scope }),
     ...(hosts === undefined ? {} : { hosts }),
+    ...(env === undefined ? {} : { env }),
     problems: r.problems.errors
   }
+}
+
+/** `env: { allow: [MOOR_NAME, ...], env_file_dirs: [DIR, ...] }`; directories relative to the spec root. */
+const readEnvPolicy = (r: Reader, node: YNode, path: string, root: string): EnvPolicy | undefined => {
+  const m = map(r, node, path)
+  if (m === undefined) return undefined
+  const allow: Array<string> = []
+  const envFileDirs: Array<string> = []
+  const items = (n: YNode, p: string, each: (item: YNode, itemPath: string) => void) =>
+    seq(r, n, p)?.items.forEach((item, i) => each(item, at(p, i)))
+  readKeys(r, m, path, {
+    prefix: "env.",
+    read: {
+      allow: (e, p) =>
+        items(e.value, p, (item, ip) => {
+          const name = text(r, item, ip)
+          if (name === undefined) return
+          if (!VARIABLE.test(name))
+            r.problems.fail(item.pos, ip, `"${name}" is not a variable name (letters, digits and '_')`)
+          else if (!name.startsWith(MOOR_PREFIX))
+            r.problems.fail(
+              item.pos,
+              ip,
+              `${name} does not start with ${MOOR_PREFIX}: only moor's own variables are held back from the spec, so list only those (others need no allowing)`
+            )
+          else allow.push(name)
+        }),
+      env_file_dirs: (e, p) =>
+        items(e.value, p, (item, ip) => {
+          const dir = text(r, item, ip)
+          if (dir === undefined) return
+          if (dir.trim() === "")
+            r.problems.fail(item.pos, ip, "the directory is empty: name one (absolute, or relative to the spec root)")
+          else envFileDirs.push(nodePath.resolve(root, dir))
+        })
+    }
+  })
+  return { allow, envFileDirs }
 }
 
 /** `hosts.yaml`: a list of hosts, or `hosts:` holding one. */

@@ -203,7 +203,7 @@ export const listOrDict = (
       }
       if (cut === 0) {
         ok = false
-        r.problems.fail(item.pos, p, `"${s}" has no name before "${s[0]}"`)
+        r.problems.fail(item.pos, p, `the entry has no name before "${s[0]}": write NAME${s[0]}value`)
         return
       }
       add(

@@ -13,8 +13,8 @@ import { DockerLive } from "../../adapters/docker/live.ts"
 import { Repo } from "../../adapters/repo/Repo.ts"
 import type { SpecLoader, SpecProblem } from "../../adapters/spec/SpecLoader.ts"
 import { describe, hasChanges, summaryLine } from "../../core/describe.ts"
-import { encodePlan } from "../../core/decode.ts"
 import { passiveKinds } from "../../core/model/plan.ts"
+import { planForOutput, secretsOfDesired } from "../../core/redact.ts"
 import { type Loaded, loadSpec, policyFrom, servicesFor } from "../cli/context.ts"
 import { resultLine } from "../cli/output.ts"
 import type { PassResult } from "../pass/pass.ts"
@@ -141,14 +141,17 @@ export const runAction = (
         Effect.sync(() =>
           io.info(round === 1 ? describe(plan) : `round ${round}: ${plural(plan.actions.length, "action")}`)
         ),
-      execute: { onResult: (r) => Effect.sync(() => io.info(resultLine(r))) }
+      execute: {
+        secrets: secretsOfDesired(loaded.desired),
+        onResult: (r) => Effect.sync(() => io.info(resultLine(r)))
+      }
     }).pipe(Effect.provide(services))
     const took = (yield* Effect.clockWith((c) => c.currentTimeMillis)) - t0
 
     if (inputs.mode === "plan" || pass.results.length === 0) io.info(describe(pass.finalPlan))
     const changed = inputs.mode === "plan" ? hasChanges(pass.finalPlan) : changedBy(pass)
     io.setOutput("changed", String(changed))
-    io.setOutput("plan", JSON.stringify(encodePlan(pass.firstPlan)))
+    io.setOutput("plan", JSON.stringify(planForOutput(pass.firstPlan)))
     io.setOutput("run-id", inputs.mode === "apply" ? pass.id : "")
     const markdown = summaryMarkdown({
       mode: inputs.mode,

@@ -3,13 +3,13 @@ import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { formatProblem } from "../../adapters/spec/SpecLoader.ts"
 import { describe } from "../../core/describe.ts"
-import { encodePlan } from "../../core/decode.ts"
 import { formatDuration } from "../../core/plan/format.ts"
+import { planForOutput, secretsOfDesired } from "../../core/redact.ts"
 import type { PassResult } from "../pass/pass.ts"
 import { reconcilePass } from "../pass/pass.ts"
 import { newHolderId, newPassId } from "../pass/ids.ts"
-import { globalFlags, policyFlags, specArg } from "./commands.ts"
-import { loadSpec, policyFrom, servicesFor } from "./context.ts"
+import { globalFlags, policyFlags, showValuesFlag, specArg } from "./commands.ts"
+import { loadSpec, policyFrom, servicesFor, showValuesAllowed } from "./context.ts"
 import { reportFailures } from "./errors.ts"
 import { bold, dim, green, print, printErr, red, reportUnknownHosts, resultLine, yellow } from "./output.ts"
 
@@ -38,6 +38,7 @@ export const applyCommand = Command.make(
     spec: specArg,
     ...globalFlags,
     ...policyFlags,
+    showValues: showValuesFlag,
     dryRun: Flag.Boolean("dry-run").pipe(
       Flag.withDescription("print what would be done, change nothing"),
       Flag.withDefault(false)
@@ -54,6 +55,7 @@ export const applyCommand = Command.make(
   (flags) =>
     reportFailures(
       Effect.gen(function* () {
+        const showValues = yield* showValuesAllowed(flags.showValues)
         const loaded = yield* loadSpec(flags.spec, flags)
         for (const p of loaded.spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
         for (const w of loaded.spec.warnings) printErr(`${yellow("warning:")} ${formatProblem(w)}`)
@@ -72,9 +74,12 @@ export const applyCommand = Command.make(
           onPlan: (plan, round) =>
             Effect.sync(() => {
               if (flags.quiet || flags.json) return
-              print(round === 1 ? describe(plan) : dim(`round ${round}: ${plan.actions.length} actions`))
+              print(
+                round === 1 ? describe(plan, { showValues }) : dim(`round ${round}: ${plan.actions.length} actions`)
+              )
             }),
           execute: {
+            secrets: secretsOfDesired(loaded.desired),
             onResult: (r) =>
               Effect.sync(() => {
                 if (!flags.quiet && !flags.json) print(resultLine(r))
@@ -89,7 +94,7 @@ export const applyCommand = Command.make(
                 id: pass.id,
                 runs: pass.runs,
                 rounds: pass.rounds,
-                plan: encodePlan(pass.firstPlan),
+                plan: planForOutput(pass.firstPlan, { showValues }),
                 results: pass.results.map((r) => ({
                   id: r.action.id,
                   outcome: r.outcome,
@@ -103,7 +108,7 @@ export const applyCommand = Command.make(
             )
           )
         } else if (flags.dryRun) {
-          print(describe(pass.finalPlan))
+          print(describe(pass.finalPlan, { showValues }))
           print(dim("dry run: nothing was changed"))
         } else {
           const done = pass.results.filter((r) => r.outcome === "done").length

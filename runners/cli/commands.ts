@@ -21,7 +21,7 @@ export const globalFlags = {
   ),
   repo: Flag.String("repo").pipe(
     Flag.withDescription(
-      "where runs and states are kept: sqlite:PATH, postgres://..., memory (default: MOOR_REPO or sqlite:<spec>/.moor/state.db)"
+      "where runs and states are kept: sqlite:PATH, postgres://..., memory (default: MOOR_REPO, else <spec>/.moor/state.db, or moor's state directory when the spec is in a git checkout: docs/state.md)"
     ),
     Flag.optional
   ),
@@ -32,6 +32,14 @@ export const globalFlags = {
     Flag.withDefault(false)
   )
 }
+
+/** `moor plan` and `moor apply`: environment values in clear, on a terminal only (see context.ts). */
+export const showValuesFlag = Flag.Boolean("show-values").pipe(
+  Flag.withDescription(
+    "show the services' environment values in clear (only when stdout is a terminal); otherwise each is a digest"
+  ),
+  Flag.withDefault(false)
+)
 
 export const policyFlags = {
   prune: Flag.Boolean("prune").pipe(

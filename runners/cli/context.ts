@@ -6,7 +6,7 @@ import { Effect, Layer, Option, Result } from "effect"
 import { Bus } from "../../adapters/bus/Bus.ts"
 import type { EngineConfig } from "../../adapters/docker/endpoint.ts"
 import { DockerLive } from "../../adapters/docker/live.ts"
-import { defaultRepoUrl, Repo } from "../../adapters/repo/Repo.ts"
+import { defaultRepo, Repo } from "../../adapters/repo/Repo.ts"
 import { NAME } from "../../adapters/spec/names.ts"
 import { type LoadedSpec, SpecLoader, toDesiredState } from "../../adapters/spec/SpecLoader.ts"
 import type { DesiredState } from "../../core/model/desired.ts"
@@ -15,6 +15,7 @@ import { defaultHostOf } from "../../core/plan/apps.ts"
 import { newHolderId, newPassId } from "../pass/ids.ts"
 import { reconcilePass } from "../pass/pass.ts"
 import { CliFailure } from "./errors.ts"
+import { printErr, yellow } from "./output.ts"
 
 export interface GlobalFlags {
   readonly scope: Option.Option<string>
@@ -36,6 +37,18 @@ export interface Loaded {
   readonly hosts: ReadonlyArray<string>
   readonly engines: ReadonlyArray<EngineConfig>
   readonly repoUrl: string
+}
+
+const noted = new Set<string>()
+
+/** The spec's default repository; what there is to know about it is said once per process (on stderr). */
+const defaultRepoOf = (root: string): string => {
+  const { url, note } = defaultRepo(root)
+  if (note !== undefined && !noted.has(root)) {
+    noted.add(root)
+    printErr(`${yellow("warning:")} ${note}`)
+  }
+  return url
 }
 
 /** Loads and decodes the spec; a spec that cannot be used at all is a `SpecError` or `CliFailure`. */
@@ -69,9 +82,26 @@ export const loadSpec = Effect.fn("loadSpec")(function* (path: string, flags: Gl
         }
       : e
   )
-  const repoUrl = Option.getOrElse(flags.repo, () => process.env.MOOR_REPO ?? defaultRepoUrl(spec.root))
+  const repoUrl = Option.getOrElse(flags.repo, () => process.env.MOOR_REPO ?? defaultRepoOf(spec.root))
   return { spec, desired, hosts: desired.hosts.map((h) => h.name), engines, repoUrl } satisfies Loaded
 })
+
+/**
+ * `--show-values`, allowed only when stdout is a terminal: a pipe, a file or a CI log keeps what it
+ * is given, and an environment value never leaves moor in clear text otherwise.
+ */
+export const showValuesAllowed = (asked: boolean): Effect.Effect<boolean, CliFailure> =>
+  !asked
+    ? Effect.succeed(false)
+    : process.stdout.isTTY === true
+      ? Effect.succeed(true)
+      : Effect.fail(
+          new CliFailure({
+            message:
+              "--show-values prints environment values in clear, so only to a terminal, and stdout is not one (a pipe, a file or a CI log keeps what it is given): leave --show-values out to see each value as a digest",
+            exitCode: 1
+          })
+        )
 
 /** The services a command needs once the spec is known. */
 export const servicesFor = (loaded: Loaded) =>

@@ -3,9 +3,9 @@ import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { formatProblem } from "../../adapters/spec/SpecLoader.ts"
 import { describe, hasChanges } from "../../core/describe.ts"
-import { encodePlan } from "../../core/decode.ts"
-import { globalFlags, policyFlags, specArg } from "./commands.ts"
-import { dryRunPass, loadSpec, policyFrom, servicesFor } from "./context.ts"
+import { planForOutput } from "../../core/redact.ts"
+import { globalFlags, policyFlags, showValuesFlag, specArg } from "./commands.ts"
+import { dryRunPass, loadSpec, policyFrom, servicesFor, showValuesAllowed } from "./context.ts"
 import { reportFailures } from "./errors.ts"
 import { print, printErr, reportUnknownHosts, yellow } from "./output.ts"
 
@@ -15,6 +15,7 @@ export const planCommand = Command.make(
     spec: specArg,
     ...globalFlags,
     ...policyFlags,
+    showValues: showValuesFlag,
     detailedExitcode: Flag.Boolean("detailed-exitcode").pipe(
       Flag.withDescription("exit 0 when there is nothing to do, 2 when there are changes, 1 on error"),
       Flag.withDefault(false)
@@ -23,12 +24,15 @@ export const planCommand = Command.make(
   (flags) =>
     reportFailures(
       Effect.gen(function* () {
+        const showValues = yield* showValuesAllowed(flags.showValues)
         const loaded = yield* loadSpec(flags.spec, flags)
         for (const p of loaded.spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
         for (const w of loaded.spec.warnings) printErr(`${yellow("warning:")} ${formatProblem(w)}`)
         const pass = yield* dryRunPass(loaded, policyFrom(flags)).pipe(Effect.provide(servicesFor(loaded)))
         const plan = pass.finalPlan
-        print(flags.json ? JSON.stringify(encodePlan(plan), null, 2) : describe(plan))
+        print(
+          flags.json ? JSON.stringify(planForOutput(plan, { showValues }), null, 2) : describe(plan, { showValues })
+        )
         reportUnknownHosts(plan.hosts)
         const errors = loaded.spec.problems.length > 0 || plan.hosts.some((h) => h.status === "unknown")
         if (errors) process.exitCode = 1

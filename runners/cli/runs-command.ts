@@ -2,7 +2,7 @@
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { resolve } from "node:path"
-import { defaultRepoUrl, Repo, type RunRecord } from "../../adapters/repo/Repo.ts"
+import { defaultRepo, Repo, type RunRecord } from "../../adapters/repo/Repo.ts"
 import { formatDuration } from "../../core/plan/format.ts"
 import { globalFlags } from "./commands.ts"
 import { CliFailure, reportFailures } from "./errors.ts"
@@ -15,7 +15,7 @@ const specFlag = Flag.String("spec").pipe(
 const colour = (s: string) => (s === "succeeded" ? green(s) : s === "running" || s === "pending" ? yellow(s) : red(s))
 const when = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19)
 
-/** Runs need only the repository: --repo, MOOR_REPO, or the default file next to the spec (not loaded). */
+/** Runs need only the repository: --repo, MOOR_REPO, or the spec's default file (the spec is not loaded). */
 const withRepo = <A, E>(
   flags: { readonly spec: string; readonly repo: Option.Option<string> },
   body: Effect.Effect<A, E, Repo>
@@ -23,7 +23,7 @@ const withRepo = <A, E>(
   body.pipe(
     Effect.provide(
       Repo.layerFromUrl(
-        Option.getOrElse(flags.repo, () => process.env.MOOR_REPO ?? defaultRepoUrl(resolve(flags.spec)))
+        Option.getOrElse(flags.repo, () => process.env.MOOR_REPO ?? defaultRepo(resolve(flags.spec)).url)
       )
     )
   )

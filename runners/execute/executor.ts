@@ -1,11 +1,14 @@
 /**
  * Runs a plan: every action once its dependencies are done, independent ones in parallel (engine
  * calls bounded by `concurrency`), each app isolated: an action whose dependency failed or was
- * skipped is skipped, nothing else is. Never fails: every action ends with an outcome.
+ * skipped is skipped, nothing else is. Never fails: every action ends with an outcome. Errors and
+ * hook output are redacted here, once, before anyone records, publishes or prints them: an engine
+ * or a hook may echo an environment value (core/redact.ts).
  */
 import { Deferred, Effect, Semaphore } from "effect"
 import type { Docker } from "../../adapters/docker/Docker.ts"
 import { type Action, type Plan, passiveKinds } from "../../core/model/plan.ts"
+import { type Secret, secretsOfPlan, textRedactor } from "../../core/redact.ts"
 import type { ActionResult, Outcome } from "./result.ts"
 import { runAction } from "./run-action.ts"
 
@@ -20,14 +23,21 @@ export interface ExecuteOptions {
   readonly pullTimeoutMs?: number
   /** Before each action that changes something: why it must not start (fencing, see runners/pass/hold.ts). */
   readonly fence?: (host: string) => Effect.Effect<string | undefined>
+  /**
+   * Values no error or hook output may show, beside the plan's own (the desired state's environment:
+   * a hook runs in a container the plan does not create, and can print its variables).
+   */
+  readonly secrets?: Iterable<Secret> | undefined
   /** Called as each action ends, in completion order. */
   readonly onResult?: (result: ActionResult) => Effect.Effect<void>
 }
 
 export const execute = Effect.fn("execute")(function* (plan: Plan, options: ExecuteOptions) {
   const semaphore = yield* Semaphore.make(options.concurrency ?? 8)
+  const redact = textRedactor([...secretsOfPlan(plan), ...(options.secrets ?? [])])
   const runOptions = {
     scope: options.scope,
+    redact,
     semaphore,
     retries: options.retries ?? 4,
     retryBaseMs: options.retryBaseMs ?? 200,
@@ -56,7 +66,7 @@ export const execute = Effect.fn("execute")(function* (plan: Plan, options: Exec
       if (blocked === undefined && options.fence !== undefined && !passiveKinds.has(action._tag))
         blocked = yield* options.fence(action.host)
       const startedAt = yield* clock
-      const r: Omit<ActionResult, "action" | "startedAt" | "durationMs"> =
+      const raw: Omit<ActionResult, "action" | "startedAt" | "durationMs"> =
         blocked !== undefined
           ? { outcome: "skipped", error: blocked }
           : action._tag === "skip"
@@ -71,6 +81,11 @@ export const execute = Effect.fn("execute")(function* (plan: Plan, options: Exec
                 ),
                 Effect.withSpan("action", { attributes: { id: action.id, kind: action._tag } })
               )
+      const r = {
+        outcome: raw.outcome,
+        ...(raw.error === undefined ? {} : { error: redact(raw.error) }),
+        ...(raw.output === undefined ? {} : { output: redact(raw.output) })
+      }
       const result: ActionResult = { action, ...r, startedAt, durationMs: (yield* clock) - startedAt }
       yield* Deferred.succeed(done.get(action.id)!, r.outcome)
       if (options.onResult !== undefined) yield* options.onResult(result)

@@ -13,6 +13,8 @@ import { waitCompleted, waitHealthy } from "./wait.ts"
 
 export interface RunOptions extends CallOptions {
   readonly scope: string
+  /** Hides the values no output may show (core/redact.ts); a hook's output is redacted before it is cut. */
+  readonly redact: (text: string) => string
   readonly pullTimeoutMs: number
   readonly callTimeoutMs: number
 }
@@ -58,7 +60,7 @@ const runExecHooks = (
         })
       )
       if (result.exitCode !== 0) {
-        const out = result.output.trim()
+        const out = o.redact(result.output).trim()
         return yield* new ActionFailed({
           message: `${what} exited with ${result.exitCode}${out === "" ? "" : `: ${lastBytes(out, 1000)}`}`
         })
@@ -249,12 +251,13 @@ export const runAction = (o: RunOptions, action: Action): Effect.Effect<string |
             timeoutMs: action.timeoutMs
           })
         )
+        const output = o.redact(result.output)
         if (result.exitCode !== 0) {
           return yield* new ActionFailed({
-            message: `hook ${action.script} exited with ${result.exitCode}${result.output.trim() === "" ? "" : `: ${lastBytes(result.output.trim(), 1000)}`}`
+            message: `hook ${action.script} exited with ${result.exitCode}${output.trim() === "" ? "" : `: ${lastBytes(output.trim(), 1000)}`}`
           })
         }
-        return lastBytes(result.output)
+        return lastBytes(output)
       }
       case "wait-healthy":
         yield* waitHealthy(o, host, action.container.name, action.timeoutMs)

@@ -15,6 +15,7 @@ import type { Git } from "./git.ts"
 import type { Heartbeat } from "./heartbeat.ts"
 import { Metrics } from "./metrics.ts"
 import { PassQueue } from "./pass-queue.ts"
+import { Readiness } from "./readiness.ts"
 import { answered, fail } from "./respond.ts"
 import { apiRoutes } from "./routes-api.ts"
 import { githubRoutes } from "./routes-github.ts"
@@ -25,11 +26,11 @@ import { SpecSource } from "./spec-source.ts"
 /** What the app needs from outside. */
 export type HttpAppRequirements = Docker | Repo | Bus | Git | SpecLoader | Heartbeat
 
-export type HttpServices = Settings | SpecSource | Metrics | Deliveries | PassQueue
+export type HttpServices = Settings | SpecSource | Metrics | Deliveries | PassQueue | Readiness
 
 export const httpServices = (settings: ServeSettings): Layer.Layer<HttpServices, never, HttpAppRequirements> =>
   PassQueue.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(SpecSource.layer, Metrics.layer, Deliveries.layer)),
+    Layer.provideMerge(Layer.mergeAll(SpecSource.layer, Metrics.layer, Deliveries.layer, Readiness.layer)),
     Layer.provideMerge(Layer.succeed(Settings, settings))
   )
 

@@ -5,6 +5,7 @@
  */
 import { Context, Effect, Layer, Schema } from "effect"
 import { execFile } from "node:child_process"
+import { maskUrls } from "../../core/redact.ts"
 
 export class GitError extends Schema.TaggedError<GitError>()("GitError", {
   op: Schema.String,
@@ -21,7 +22,8 @@ export interface SyncResult {
 export interface GitShape {
   /**
    * `git fetch origin +refs/heads/<branch>:refs/remotes/origin/<branch>`, then
-   * `git reset --hard origin/<branch>` in `dir`. Untracked files (e.g. `.moor/state.db`) are kept.
+   * `git reset --hard origin/<branch>` in `dir`. Untracked files are kept, unless the new commit
+   * tracks the same path: the default state of a checkout is kept outside it (default-location.ts).
    */
   readonly sync: (dir: string, branch: string) => Effect.Effect<SyncResult, GitError>
 }
@@ -43,7 +45,8 @@ const runGit = (dir: string, op: string, args: ReadonlyArray<string>) =>
         if (error === null) return resume(Effect.succeed(stdout.trim()))
         const text = `${stderr}`.trim().split("\n").slice(-5).join("\n")
         const why = error.killed === true ? `timed out after ${GIT_TIMEOUT_MS / 1000} s` : text || error.message
-        resume(Effect.fail(new GitError({ op, dir, message: `git ${op} in ${dir} failed: ${why}` })))
+        // git names the remote in its errors, with the credentials a URL may hold.
+        resume(Effect.fail(new GitError({ op, dir, message: maskUrls(`git ${op} in ${dir} failed: ${why}`) })))
       }
     )
   })

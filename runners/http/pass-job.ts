@@ -9,6 +9,7 @@ import { Cause, Effect } from "effect"
 import { Docker } from "../../adapters/docker/Docker.ts"
 import { makePolicy } from "../../core/model/policy.ts"
 import { formatDuration } from "../../core/plan/format.ts"
+import { secretsOfDesired } from "../../core/redact.ts"
 import { type HostRun, reconcilePass } from "../pass/pass.ts"
 import { Git } from "./git.ts"
 import { beatOf, Heartbeat } from "./heartbeat.ts"
@@ -120,7 +121,8 @@ export const runJob = Effect.fn("http.runJob")(function* (job: JobSpec, holder: 
       holder,
       lease: { ttlMs: settings.pass.leaseTtlMs, waitMs: settings.pass.leaseWaitMs },
       maxRounds: settings.pass.maxRounds,
-      settleMs: settings.pass.settleMs
+      settleMs: settings.pass.settleMs,
+      execute: { secrets: secretsOfDesired(spec.desired) }
     })
     const beat = beatOf(result, { trigger: "webhook", startedAt, finishedAt: yield* now })
     yield* (yield* Heartbeat).record(beat)

@@ -5,9 +5,9 @@
 import { Effect, Layer, type Redacted, Schema } from "effect"
 import { HttpRouter } from "effect/http"
 import { Repo } from "../../adapters/repo/Repo.ts"
-import { encodePlan } from "../../core/decode.ts"
 import { describe, summaryLine } from "../../core/describe.ts"
 import { makePolicy } from "../../core/model/policy.ts"
+import { planForOutput } from "../../core/redact.ts"
 import type { Loaded } from "../cli/context.ts"
 import { newPassId, runIdOf } from "../pass/ids.ts"
 import { reconcilePass } from "../pass/pass.ts"
@@ -77,7 +77,7 @@ const dryRun = (loaded: Loaded, apps: ReadonlyArray<string> | undefined) =>
       apps: apps ?? "all",
       summary: summaryLine(pass.finalPlan),
       text: describe(pass.finalPlan),
-      plan: encodePlan(pass.finalPlan)
+      plan: planForOutput(pass.finalPlan)
     })
   })
 

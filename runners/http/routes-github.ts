@@ -2,8 +2,10 @@
  * `POST /v1/hooks/github`: GitHub's webhook, signed with the webhook secret. `ping` answers;
  * `push` to the configured repository and branch updates the spec checkout and reconciles;
  * `package` / `registry_package` `published` pulls the image and reconciles the apps that run it.
- * Everything else, and pushes elsewhere, is acknowledged with 200 `ignored` and the reason. A
- * delivery id seen before is acknowledged with `duplicate: true` and not acted on again.
+ * Everything else, and pushes elsewhere, is acknowledged with 200 `ignored` and the reason. Every
+ * delivery must carry its id (`X-GitHub-Delivery`, as GitHub's always do): one without is refused,
+ * since nothing would then stop a captured delivery from being replayed. A delivery id seen before
+ * is acknowledged with `duplicate: true` and not acted on again.
  */
 import { Effect } from "effect"
 import { HttpServerRequest } from "effect/http"
@@ -96,9 +98,13 @@ const githubHook = (github: GithubSettings) =>
     if (!EVENT.test(event))
       return yield* fail(400, "missing or invalid X-GitHub-Event header", "GitHub names the event in X-GitHub-Event")
     const delivery = req.headers["x-github-delivery"]?.trim()
-    if (delivery !== undefined && !DELIVERY.test(delivery))
-      return yield* fail(400, "invalid X-GitHub-Delivery header", "a delivery id is a GUID")
-    if (delivery === undefined) return yield* handle(github, event, bytes)
+    if (delivery === undefined || delivery === "")
+      return yield* fail(
+        400,
+        "missing X-GitHub-Delivery header",
+        "GitHub gives every delivery an id (a GUID), and moor acts on each id once: send it"
+      )
+    if (!DELIVERY.test(delivery)) return yield* fail(400, "invalid X-GitHub-Delivery header", "a delivery id is a GUID")
 
     const deliveries = yield* Deliveries
     if (!(yield* deliveries.claim(delivery)))

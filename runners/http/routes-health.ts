@@ -1,20 +1,19 @@
 /**
- * Open routes for probes and Prometheus (they reveal no secret and change nothing):
- * `GET /healthz` (the process answers; the last pass), `GET /readyz` (every engine and the state
- * repository answer), `GET /metrics`.
+ * Open routes for probes and Prometheus (they reveal no secret and change nothing): they say how
+ * things are, never an error's text. `GET /healthz` (the process answers; the last pass and its
+ * outcome), `GET /readyz` (every engine and the state repository answer; asked at most once a
+ * second, readiness.ts), `GET /metrics`.
  */
-import { Duration, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { HttpMiddleware, HttpServerResponse } from "effect/http"
-import { Docker } from "../../adapters/docker/Docker.ts"
-import { Repo } from "../../adapters/repo/Repo.ts"
 import { Heartbeat } from "./heartbeat.ts"
 import { Metrics } from "./metrics.ts"
 import { PassQueue } from "./pass-queue.ts"
+import { Readiness } from "./readiness.ts"
 import { json, resource } from "./respond.ts"
 import { lastPassJson } from "./views.ts"
 
 const now = Effect.clockWith((c) => c.currentTimeMillis)
-const CHECK_TIMEOUT = Duration.seconds(5)
 
 const healthz = Effect.gen(function* () {
   const heartbeat = yield* Heartbeat
@@ -28,25 +27,8 @@ const healthz = Effect.gen(function* () {
   })
 })
 
-const check = <E extends { readonly message: string }>(effect: Effect.Effect<void, E>) =>
-  effect.pipe(
-    Effect.as("ok"),
-    Effect.timeoutOrElse({ duration: CHECK_TIMEOUT, orElse: () => Effect.succeed("no answer within 5 s") }),
-    Effect.catch((e: E) => Effect.succeed(e.message))
-  )
-
 const readyz = Effect.gen(function* () {
-  const docker = yield* Docker
-  const repo = yield* Repo
-  const results = yield* Effect.all(
-    [
-      ...docker.hosts.map((host) => Effect.map(check(docker.ping(host)), (r) => [`engine ${host}`, r] as const)),
-      Effect.map(check(repo.ping), (r) => [`repo ${repo.backend}`, r] as const)
-    ],
-    { concurrency: "unbounded" }
-  )
-  const checks = Object.fromEntries(results)
-  const ready = results.every(([, r]) => r === "ok")
+  const { ready, checks } = yield* (yield* Readiness).check
   return ready
     ? json(200, { status: "ready", checks })
     : json(503, { status: "not ready", error: "not ready", detail: checks })

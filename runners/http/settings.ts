@@ -30,7 +30,7 @@ export interface ServeSettings {
   readonly spec: string
   readonly scope?: string | undefined
   readonly dockerHost?: string | undefined
-  /** sqlite:PATH, postgres://..., memory (default: MOOR_REPO or sqlite:<spec>/.moor/state.db). */
+  /** sqlite:PATH, postgres://..., memory (default: MOOR_REPO, else the spec's default file: default-location.ts). */
   readonly repo?: string | undefined
   readonly policy: Partial<Policy>
   /** Bearer token of `/v1/reconcile`, `/v1/runs/:id` and `/v1/hooks/image`; unset: those routes are off. */

@@ -56,6 +56,7 @@ export const passJson = (status: PassStatus) => ({
   runs: (status.report?.runs ?? []).map((r) => ({ id: r.id, host: r.host, status: r.status, error: r.error ?? null }))
 })
 
+/** The last pass for `/healthz`, which anyone may read: its outcome and runs, not its errors' text. */
 export const lastPassJson = (pass: LastPass | undefined, now: number) =>
   pass === undefined
     ? null
@@ -66,6 +67,5 @@ export const lastPassJson = (pass: LastPass | undefined, now: number) =>
         startedAt: iso(pass.startedAt),
         finishedAt: iso(pass.finishedAt),
         secondsAgo: Math.max(0, Math.round((now - pass.finishedAt) / 1000)),
-        runs: pass.runs,
-        error: pass.error ?? null
+        runs: pass.runs
       }

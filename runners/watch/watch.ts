@@ -17,6 +17,7 @@ import { formatProblem } from "../../adapters/spec/SpecLoader.ts"
 import { actionLine } from "../../core/describe.ts"
 import type { Policy } from "../../core/model/policy.ts"
 import { formatDuration } from "../../core/plan/format.ts"
+import { secretsOfDesired } from "../../core/redact.ts"
 import type { ActionResult } from "../execute/result.ts"
 import { beatOf, Heartbeat } from "../http/heartbeat.ts"
 import { newPassId } from "../pass/ids.ts"
@@ -166,7 +167,7 @@ export const runWatch = (config: WatchConfig): Effect.Effect<never, never, Repo 
               Effect.logInfo(
                 `pass ${id}, round ${round}: ${plan.actions.length} action${plan.actions.length === 1 ? "" : "s"}`
               ),
-            execute: { onResult: resultLog }
+            execute: { secrets: secretsOfDesired(loaded.desired), onResult: resultLog }
           }).pipe(Effect.provideService(Docker, shape), Effect.result)
           if (result._tag === "Failure")
             return {

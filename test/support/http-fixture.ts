@@ -171,11 +171,11 @@ export const jsonOf = async (res: Response): Promise<Record<string, unknown>> =>
 let deliveryCounter = 0
 export const newDelivery = (): string => `72d3162e-cc78-11e3-81ab-4c9367dc${String(++deliveryCounter).padStart(4, "0")}`
 
-/** A GitHub delivery: body signed with `secret`, event and delivery headers. */
+/** A GitHub delivery: body signed with `secret`, event and delivery headers (`delivery: null`: none). */
 export const githubRequest = (
   event: string,
   payload: unknown,
-  options: { secret?: string; delivery?: string; signature?: string | null } = {}
+  options: { secret?: string; delivery?: string | null; signature?: string | null } = {}
 ): RequestInit => {
   const body = typeof payload === "string" ? payload : JSON.stringify(payload)
   const signature = options.signature === undefined ? signBody(body, options.secret ?? SECRET) : options.signature
@@ -185,7 +185,7 @@ export const githubRequest = (
     headers: {
       "content-type": "application/json",
       "x-github-event": event,
-      "x-github-delivery": options.delivery ?? newDelivery(),
+      ...(options.delivery === null ? {} : { "x-github-delivery": options.delivery ?? newDelivery() }),
       ...(signature === null ? {} : { "x-hub-signature-256": signature })
     }
   }

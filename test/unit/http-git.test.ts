@@ -3,20 +3,14 @@
  * spec checkout cloned from it, and another clone that pushes.
  */
 import { Effect } from "effect"
-import { execFileSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { Git } from "../../runners/http/git.ts"
+import { git } from "../support/git.ts"
 
 let root: string
-const git = (cwd: string, ...args: Array<string>) =>
-  execFileSync("git", ["-c", "user.name=moor test", "-c", "user.email=test@moor.invalid", ...args], {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" }
-  }).trim()
 const sync = (dir: string, branch: string) =>
   Effect.runPromise(Git.use((g) => g.sync(dir, branch)).pipe(Effect.provide(Git.layer), Effect.result))
 

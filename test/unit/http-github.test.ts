@@ -298,6 +298,20 @@ describe("deliveries", () => {
     expect(passes).toHaveLength(1)
   })
 
+  it.each([
+    ["without an X-GitHub-Delivery header", null],
+    ["with an empty X-GitHub-Delivery header", " "]
+  ])("refuses a signed push %s with 400 and acts on nothing, again and again", async (_, delivery) => {
+    h = await makeHarness()
+    for (let i = 0; i < 3; i++) {
+      const res = await call(h, "/v1/hooks/github", githubRequest("push", pushToMaster(), { delivery }))
+      expect(res.status).toBe(400)
+      expect(await jsonOf(res)).toMatchObject({ error: "missing X-GitHub-Delivery header" })
+    }
+    expect(h.gitCalls).toEqual([])
+    expect(await h.repo.listRuns({ scope: "httptest", limit: 10 }).pipe(Effect.runPromise)).toEqual([])
+  })
+
   it("a delivery refused (bad payload) can be redelivered; a bad signature does not burn its id", async () => {
     h = await makeHarness()
     const delivery = newDelivery()

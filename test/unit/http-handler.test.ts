@@ -48,7 +48,7 @@ describe("makeHandler with its default services", () => {
     expect(ready.status).toBe(503)
     const body = (await ready.json()) as { detail: Record<string, string> }
     expect(body.detail["repo sqlite"]).toBe("ok")
-    expect(body.detail["engine local"]).toMatch(/no-engine\.sock/)
+    expect(body.detail["engine local"]).toBe("unreachable")
 
     // A pass against an engine that is not there: accepted, and it fails saying so.
     const res = await web.handler(

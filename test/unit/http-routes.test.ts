@@ -6,6 +6,7 @@
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { MemoryEngine } from "../../adapters/docker/memory.ts"
+import { READINESS_TTL_MS } from "../../runners/http/readiness.ts"
 import { authed, call, type Harness, jsonOf, makeHarness, TOKEN } from "../support/http-fixture.ts"
 
 let h: Harness
@@ -13,6 +14,7 @@ afterEach(async () => {
   await h.close()
 })
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const reconcile = (body?: unknown) =>
   authed({ method: "POST", ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
 
@@ -311,12 +313,47 @@ describe("health, readiness, metrics", () => {
     expect(ok.status).toBe(200)
     expect(await jsonOf(ok)).toEqual({ status: "ready", checks: { "engine local": "ok", "repo sqlite": "ok" } })
     await h.run(MemoryEngine.use((e) => e.setReachable("local", false)))
+    await sleep(READINESS_TTL_MS + 100)
     const down = await call(h, "/readyz")
     expect(down.status).toBe(503)
     const body = (await jsonOf(down)) as { error: string; detail: Record<string, string> }
     expect(body.error).toBe("not ready")
-    expect(body.detail["repo sqlite"]).toBe("ok")
-    expect(body.detail["engine local"]).not.toBe("ok")
+    expect(body.detail).toEqual({ "engine local": "unreachable", "repo sqlite": "ok" })
+  })
+
+  it("/healthz and /readyz say how things are, never an error's text (the log has it)", async () => {
+    h = await makeHarness()
+    await h.run(MemoryEngine.use((e) => e.setReachable("local", false)))
+    const accepted = await jsonOf(await call(h, "/v1/reconcile", reconcile()))
+    const runError = String((accepted.pass as { runs: Array<{ error: string }> }).runs[0]?.error)
+    expect(runError).toContain("host local is unknown")
+    const health = await call(h, "/healthz")
+    const ready = await call(h, "/readyz")
+    const bodies = `${await health.text()}\n${await ready.text()}`
+    expect(bodies).toContain('"outcome":"failed"')
+    expect(bodies).toContain('"engine local":"unreachable"')
+    expect(bodies).not.toContain("unknown")
+    expect(bodies).not.toContain(
+      runError
+        .slice(runError.indexOf(":") + 1)
+        .trim()
+        .slice(0, 20)
+    )
+    expect(bodies).not.toMatch(/"error":"(?!not ready")/)
+    expect(h.logs.some((l) => l.includes("readyz: engine local:"))).toBe(true)
+  })
+
+  it("/readyz asks the engines at most once a second, however often it is called", async () => {
+    h = await makeHarness()
+    const pings = async () => (await h.run(MemoryEngine.use((e) => e.calls("local")))).ping ?? 0
+    const before = await pings()
+    const answers = await Promise.all(Array.from({ length: 25 }, () => call(h, "/readyz")))
+    for (let i = 0; i < 25; i++) answers.push(await call(h, "/readyz"))
+    expect(answers.every((r) => r.status === 200)).toBe(true)
+    expect((await pings()) - before).toBe(1)
+    await sleep(READINESS_TTL_MS + 100)
+    await call(h, "/readyz")
+    expect((await pings()) - before).toBe(2)
   })
 
   it("/metrics is Prometheus text with passes, actions, durations, drift and last-pass times", async () => {

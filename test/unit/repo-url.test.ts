@@ -5,7 +5,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Result } from "effect"
 import { afterAll } from "vitest"
-import { defaultRepoUrl, parseRepoUrl, Repo } from "../../adapters/repo/Repo.ts"
+import { defaultRepo, parseRepoUrl, Repo } from "../../adapters/repo/Repo.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "moor-repo-url-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -51,8 +51,8 @@ describe("parseRepoUrl", () => {
     }
   })
 
-  it("defaults to a file under the spec root", () => {
-    expect(defaultRepoUrl("/srv/specs/")).toBe("sqlite:/srv/specs/.moor/state.db")
+  it("defaults to a file under the spec root (outside a git checkout)", () => {
+    expect(defaultRepo("/srv/specs/")).toEqual({ url: "sqlite:/srv/specs/.moor/state.db" })
   })
 })
 

@@ -565,8 +565,8 @@ describe("Compose: interpolation", () => {
   })
 
   it("refuses a lone $ and warns about an unset variable without a default", () => {
-    expect(errors('services:\n  s:\n    image: x\n    command: "echo $1"\n')[0]).toContain(
-      `${FILE}:4:14: services.s.command: invalid interpolation in "echo $1"`
+    expect(errors('services:\n  s:\n    image: x\n    command: "echo $1"\n')[0]).toBe(
+      `${FILE}:4:14: services.s.command: invalid interpolation: the "$" at character 6 of the value must start a variable ($VAR or \${VAR}); write "$$" for a literal "$"`
     )
     const parsed = parse('services:\n  s:\n    image: "x:${TAG}"\n')
     expect(parsed.problems).toEqual([])

@@ -68,7 +68,7 @@ describe(".env syntax", () => {
   it("reports the line of a malformed entry", () => {
     expect(err(parseDotenv("A=1\nnot valid\n", () => undefined))).toEqual({
       line: 2,
-      message: 'expected KEY=value, got "not valid" (no "=" after the name "not")'
+      message: 'expected KEY=value: no "=" after the first word of the line'
     })
     expect(err(parseDotenv('A=1\nB="open\n', () => undefined))).toEqual({
       line: 2,
