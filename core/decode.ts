@@ -171,5 +171,5 @@ export const decodeDesired = (input: unknown): Result.Result<DesiredState, Decod
     })
     apps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     invalid.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    return { scope: top.scope, hosts, apps, invalid }
+    return { scope: top.scope, hosts, apps, invalid, unreadable: [] }
   })

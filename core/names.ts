@@ -8,7 +8,9 @@ export const Label = {
   hash: "moor.hash",
   hashVersion: "moor.hash.version",
   /** Per-field digests of the spec, so a recreate can say which fields changed. */
-  fields: "moor.fields"
+  fields: "moor.fields",
+  /** The path of the spec an object was made from (not part of any hash). */
+  spec: "moor.spec"
 } as const
 
 /** Labels in moor's namespace are moor's own: a spec may not set them. */

@@ -56,6 +56,11 @@ export interface ComposeInput {
 export interface ParsedCompose {
   /** The app's name: `name:` when valid, else the directory name. */
   readonly name: string
+  /**
+   * The file could not be read far enough to know the app's name (the directory's name stands in):
+   * the app's containers may carry another name.
+   */
+  readonly nameUnknown?: boolean
   readonly nameLine?: number
   /** The app without `requires` (they need the hooks resolved); undefined when the file has problems. */
   readonly app?: Record<string, unknown>
@@ -162,28 +167,32 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
   })
   const yaml = parseYaml(input.text)
   for (const e of yaml.errors) problems.fail(e.pos, "", e.message)
-  if (yaml.errors.length > 0) return done({ name: input.dirName })
+  const unnamed = { name: input.dirName, nameUnknown: true }
+  if (yaml.errors.length > 0) return done(unnamed)
   if (yaml.root === undefined) {
     problems.fail(undefined, "", "the file is empty: a Compose file needs at least `services:`")
-    return done({ name: input.dirName })
+    return done(unnamed)
   }
   if (yaml.root.kind !== "map") {
     wrongType(r, yaml.root, "", "a mapping with services: at the top")
-    return done({ name: input.dirName })
+    return done(unnamed)
   }
   const assembled = assemble(input, lookup)
   problems.errors.push(...assembled.problems)
   problems.warnings.push(...assembled.warnings)
-  if (assembled.root === undefined) return done({ name: input.dirName })
+  if (assembled.root === undefined) return done(unnamed)
   const { root, disabled } = withProfiles(r, assembled.root, input.profiles ?? [])
 
   // Name first: every later message and the invalid app carry it.
   let name = input.dirName
   let nameLine: number | undefined
   const nameEntry = find(root, "name")
+  // A `name:` that cannot be used leaves the app's real name unknown.
+  let nameUnknown = false
   if (nameEntry !== undefined) {
     const declared = text(r, nameEntry.value, "name")
     nameLine = nameEntry.keyPos.line
+    nameUnknown = declared === undefined || !NAME.test(declared)
     if (declared !== undefined && !NAME.test(declared)) {
       problems.fail(
         nameEntry.value.pos,
@@ -293,6 +302,7 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
   app.source = nameLine === undefined ? { file: input.file } : { file: input.file, line: nameLine }
   return done({
     name,
+    ...(nameUnknown ? { nameUnknown } : {}),
     ...(nameLine === undefined ? {} : { nameLine }),
     ...(problems.ok ? { app: sorted(Object.entries(app)) } : {}),
     ...(hosts === undefined ? {} : { hosts }),

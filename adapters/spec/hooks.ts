@@ -4,8 +4,8 @@
  */
 import * as nodePath from "node:path"
 import { Result } from "effect"
-import type { SpecFs } from "./spec-fs.ts"
-import { checkSize, decodeText } from "./text-guard.ts"
+import { readWhole, type SpecFs } from "./spec-fs.ts"
+import { decodeText } from "./text-guard.ts"
 
 export interface ResolvedHook {
   /** The path as a clean relative POSIX path (`hooks/add-user.sh`). */
@@ -37,7 +37,8 @@ export const resolveHook = (
   }
   const abs = nodePath.join(providerDir, clean)
   const stat = fs.stat(abs)
-  if (stat === undefined)
+  if (Result.isFailure(stat)) return Result.fail(`the hook script "${script}" in ${shownDir}: ${stat.failure}`)
+  if (stat.success === undefined)
     return Result.fail(
       `the hook script "${script}" does not exist in ${shownDir}: add it there, or correct the path (relative to that directory)`
     )
@@ -49,11 +50,9 @@ export const resolveHook = (
       `the hook path "${script}" resolves (through a symlink) outside the provider's directory ${shownDir}: keep the script inside it`
     )
   }
-  if (stat.kind !== "file")
+  if (stat.success.kind !== "file")
     return Result.fail(`the hook path "${script}" in ${shownDir} is not a file: name the script itself`)
-  const tooBig = checkSize(stat.size)
-  if (tooBig !== undefined) return Result.fail(`the hook script "${script}": ${tooBig}`)
-  const bytes = fs.readFile(abs)
+  const bytes = readWhole(fs, abs)
   if (Result.isFailure(bytes)) return Result.fail(`the hook script "${script}" in ${shownDir}: ${bytes.failure}`)
   const content = decodeText(bytes.success)
   if (Result.isFailure(content)) return Result.fail(`the hook script "${script}" in ${shownDir}: ${content.failure}`)

@@ -13,9 +13,9 @@ import { type DeclaredHost, type MoorConfig, parseHostsYaml, parseMoorYaml } fro
 import { formatProblem, type SpecProblem } from "./problems.ts"
 import { sorted } from "./reader.ts"
 import { SpecError } from "./spec-error.ts"
-import type { SpecFs } from "./spec-fs.ts"
+import { readWhole, type SpecFs } from "./spec-fs.ts"
 import type { AppFile, EngineConnection, LoadedSpec } from "./spec-types.ts"
-import { checkSize, decodeText } from "./text-guard.ts"
+import { decodeText } from "./text-guard.ts"
 
 export const COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"] as const
 
@@ -39,21 +39,40 @@ interface Candidate {
   readonly dir: string
   readonly dirName: string
   readonly files: ReadonlyArray<string>
+  /** The directory (or its Compose file) cannot be read: where, and why. */
+  readonly unreadable?: { readonly path: string; readonly reason: string }
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-const composeFilesIn = (fs: SpecFs, dir: string): Array<string> =>
-  COMPOSE_FILES.filter((f) => fs.stat(nodePath.join(dir, f))?.kind === "file")
+/** The Compose files in a directory; a failure names the path that cannot be looked at, and why. */
+const composeFilesIn = (
+  fs: SpecFs,
+  dir: string
+): Result.Result<Array<string>, { readonly path: string; readonly reason: string }> => {
+  const files: Array<string> = []
+  for (const f of COMPOSE_FILES) {
+    const path = nodePath.join(dir, f)
+    const s = fs.stat(path)
+    if (Result.isFailure(s)) return Result.fail({ path, reason: s.failure })
+    if (s.success?.kind === "file") files.push(f)
+  }
+  return Result.succeed(files)
+}
 
-/** Reads a text file with the size and binary guards; the failure is a sentence. */
+/** A directory entry of the spec root: an app's directory, something else, or something that cannot be read. */
+const candidateAt = (fs: SpecFs, dir: string, dirName: string): Candidate | undefined => {
+  const s = fs.stat(dir)
+  if (Result.isFailure(s)) return { dir, dirName, files: [], unreadable: { path: dir, reason: s.failure } }
+  if (s.success?.kind !== "dir") return undefined
+  const files = composeFilesIn(fs, dir)
+  if (Result.isFailure(files)) return { dir, dirName, files: [], unreadable: files.failure }
+  return files.success.length > 0 ? { dir, dirName, files: files.success } : undefined
+}
+
+/** Reads a text file whole (see `readWhole`), with the size and binary guards; the failure is a sentence. */
 const readText = (fs: SpecFs, file: string): Result.Result<string, string> => {
-  const stat = fs.stat(file)
-  if (stat === undefined) return Result.fail("missing: no such file or directory")
-  if (stat.kind !== "file") return Result.fail("not a file")
-  const tooBig = checkSize(stat.size)
-  if (tooBig !== undefined) return Result.fail(tooBig)
-  const bytes = fs.readFile(file)
+  const bytes = readWhole(fs, file)
   return Result.isFailure(bytes) ? Result.fail(bytes.failure) : decodeText(bytes.success)
 }
 
@@ -62,7 +81,9 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
   const fail = (message: string, problems: ReadonlyArray<SpecProblem> = []) =>
     Result.fail(new SpecError({ path: given, message, problems: [...problems] }))
   const abs = nodePath.resolve(given)
-  const stat = fs.stat(abs)
+  const rootStat = fs.stat(abs)
+  if (Result.isFailure(rootStat)) return fail(`${given}: ${rootStat.failure}`)
+  const stat = rootStat.success
   if (stat === undefined)
     return fail(
       `${given}: no such file or directory: give the spec's directory (one directory per app) or a Compose file`
@@ -79,17 +100,18 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
     root = abs
     shownRoot = given
     const here = composeFilesIn(fs, root)
-    if (here.length > 0) candidates = [{ dir: root, dirName: nodePath.basename(root), files: here }]
+    // Whether the root is one app or a directory of apps cannot be told: nothing is planned.
+    if (Result.isFailure(here))
+      return fail(`${nodePath.join(given, nodePath.relative(root, here.failure.path))}: ${here.failure.reason}`)
+    if (here.success.length > 0) candidates = [{ dir: root, dirName: nodePath.basename(root), files: here.success }]
     else {
       const entries = fs.readDir(root)
       if (Result.isFailure(entries)) return fail(`${given}: ${entries.failure}`)
       candidates = []
       for (const entry of entries.success) {
         if (entry.startsWith(".")) continue
-        const dir = nodePath.join(root, entry)
-        if (fs.stat(dir)?.kind !== "dir") continue
-        const files = composeFilesIn(fs, dir)
-        if (files.length > 0) candidates.push({ dir, dirName: entry, files })
+        const c = candidateAt(fs, nodePath.join(root, entry), entry)
+        if (c !== undefined) candidates.push(c)
       }
     }
   } else return fail(`${given}: not a directory or a Compose file`)
@@ -108,17 +130,23 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
   const engines: ReadonlyArray<EngineConnection> = declared?.map((d) => d.engine) ?? [defaultEngine(env)]
   const scope = config.success.scope ?? scopeFromDir(root)
 
-  // Each app's file
+  // Each app's file. An app whose file (or directory, or .env) cannot be read is invalid under its
+  // directory's name, and `unreadable`: the file may name the app otherwise, so no app is taken for gone.
   const parsed: Array<{ candidate: Candidate; file: string; result: ParsedCompose }> = []
   for (const c of candidates) {
     const file = nodePath.join(c.dir, c.files[0] ?? "")
     const problem = (message: string, where = file): ParsedCompose => ({
       name: c.dirName,
+      nameUnknown: true,
       requires: [],
       published: [],
       problems: [{ file: shown(where), message }],
       warnings: []
     })
+    if (c.unreadable !== undefined) {
+      parsed.push({ candidate: c, file: c.unreadable.path, result: problem(c.unreadable.reason, c.unreadable.path) })
+      continue
+    }
     if (c.files.length > 1) {
       const message = `two Compose files in one directory (${c.files.join(", ")}): keep one`
       parsed.push({ candidate: c, file, result: problem(message, c.dir) })
@@ -131,7 +159,8 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
     }
     const dotEnvPath = nodePath.join(c.dir, ".env")
     let dotEnv: { text: string; file: string } | undefined
-    if (fs.stat(dotEnvPath) !== undefined) {
+    const dotEnvStat = fs.stat(dotEnvPath)
+    if (Result.isFailure(dotEnvStat) || dotEnvStat.success !== undefined) {
       const t = readText(fs, dotEnvPath)
       if (Result.isFailure(t)) {
         parsed.push({ candidate: c, file, result: problem(t.failure, dotEnvPath) })
@@ -147,15 +176,7 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
       env,
       dotEnv,
       hosts,
-      readFile: (relative) => {
-        const p = nodePath.resolve(c.dir, relative)
-        const s = fs.stat(p)
-        if (s !== undefined && s.kind === "file") {
-          const tooBig = checkSize(s.size)
-          if (tooBig !== undefined) return Result.fail(tooBig)
-        }
-        return fs.readFile(p)
-      }
+      readFile: (relative) => readWhole(fs, nodePath.resolve(c.dir, relative))
     })
     parsed.push({ candidate: c, file, result })
   }
@@ -246,12 +267,17 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
   const problems: Array<SpecProblem> = []
   const warnings: Array<SpecProblem> = []
   const files: Array<AppFile> = []
+  const unreadable: Array<SpecProblem> = []
   for (const { candidate, file, result } of parsed) {
     files.push({ name: result.name, dir: candidate.dir, file: shown(file) })
     const requires = resolved.get(result) ?? []
     const all = [...result.problems, ...(extra.get(result) ?? [])]
     problems.push(...all)
     warnings.push(...result.warnings)
+    if (result.nameUnknown === true) {
+      const why = result.problems.find((p) => p.path === "name") ?? result.problems[0]
+      if (why !== undefined) unreadable.push(why)
+    }
     if (all.length === 0 && result.app !== undefined) {
       apps.push(requires.length === 0 ? result.app : sorted(Object.entries({ ...result.app, requires })))
     } else {
@@ -266,16 +292,27 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
 
   return Result.succeed({
     root,
+    path: fs.realPath(abs) ?? abs,
     scope,
+    scopeFromFolder: config.success.scope === undefined,
     hosts,
     engines,
     input: { scope, hosts, apps },
     invalid,
+    unreadable,
     problems,
     warnings,
     files
   })
 }
+
+/** The spec under a scope given from outside (`--scope`): a scope set, no longer the folder's name. */
+export const withScope = (loaded: LoadedSpec, scope: string): LoadedSpec => ({
+  ...loaded,
+  scope,
+  scopeFromFolder: false,
+  input: { ...loaded.input, scope }
+})
 
 /** The default host `local`: DOCKER_HOST, and DOCKER_CERT_PATH when DOCKER_TLS_VERIFY is on. */
 const defaultEngine = (env: Readonly<Record<string, string | undefined>>): EngineConnection => {
@@ -308,7 +345,8 @@ const readConfig = (
     parse: (text: string, file: string, root: string) => MoorConfig
   ): Result.Result<MoorConfig | undefined, ReadonlyArray<SpecProblem>> => {
     const path = nodePath.join(root, name)
-    if (fs.stat(path) === undefined) return Result.succeed(undefined)
+    const stat = fs.stat(path)
+    if (Result.isSuccess(stat) && stat.success === undefined) return Result.succeed(undefined)
     const text = readText(fs, path)
     if (Result.isFailure(text)) return Result.fail([{ file: shown(path), message: text.failure }])
     const config = parse(text.success, shown(path), root)
@@ -331,13 +369,19 @@ const readConfig = (
   const configFile = moor.success?.hosts !== undefined ? "moor.yaml" : "hosts.yaml"
   for (const h of hosts ?? []) {
     for (const f of h.files) {
-      if (fs.stat(f.path)?.kind !== "file") {
+      const stat = fs.stat(f.path)
+      const wrong = Result.isFailure(stat)
+        ? `the certificate file ${f.path}: ${stat.failure}`
+        : stat.success?.kind !== "file"
+          ? `the certificate file ${f.path} does not exist: put it there, or correct the path (relative to the spec root)`
+          : undefined
+      if (wrong !== undefined) {
         missing.push({
           file: shown(nodePath.join(root, configFile)),
           line: f.line,
           column: f.column,
           path: f.key,
-          message: `host ${h.host.name}: the certificate file ${f.path} does not exist: put it there, or correct the path (relative to the spec root)`
+          message: `host ${h.host.name}: ${wrong}`
         })
       }
     }

@@ -22,17 +22,23 @@ type Env = Readonly<Record<string, string | undefined>>
 
 const NO_POLICY: EnvPolicy = { allow: [], envFileDirs: [] }
 
+/** What is at `path`; nothing when it is missing or cannot be read (the loader reports that). */
+const statOf = (fs: SpecFs, path: string) => {
+  const r = fs.stat(path)
+  return Result.isSuccess(r) ? r.success : undefined
+}
+
 /** The root of a spec path as the loader takes it: the directory, or a Compose file's directory. */
 const rootOf = (fs: SpecFs, given: string): string | undefined => {
   const abs = nodePath.resolve(given)
-  const kind = fs.stat(abs)?.kind
+  const kind = statOf(fs, abs)?.kind
   return kind === "dir" ? abs : kind === "file" ? nodePath.dirname(abs) : undefined
 }
 
 /** moor.yaml's `env:`; none when it is missing or broken (the loader reports what is wrong with it). */
 const policyOf = (fs: SpecFs, root: string): EnvPolicy => {
   const file = nodePath.join(root, "moor.yaml")
-  const stat = fs.stat(file)
+  const stat = statOf(fs, file)
   if (stat?.kind !== "file" || checkSize(stat.size) !== undefined) return NO_POLICY
   const bytes = fs.readFile(file)
   if (Result.isFailure(bytes)) return NO_POLICY
@@ -56,7 +62,7 @@ const specDirs = (fs: SpecFs, root: string, allowed: ReadonlyArray<string>): Rea
   const apps = Result.getOrElse(fs.readDir(root), () => [] as ReadonlyArray<string>)
     .filter((entry) => !entry.startsWith("."))
     .map((entry) => nodePath.join(root, entry))
-    .filter((dir) => COMPOSE_FILES.some((f) => fs.stat(nodePath.join(dir, f))?.kind === "file"))
+    .filter((dir) => COMPOSE_FILES.some((f) => statOf(fs, nodePath.join(dir, f))?.kind === "file"))
   return [root, ...apps, ...allowed].map((dir) => fs.realPath(dir) ?? dir)
 }
 

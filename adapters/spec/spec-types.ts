@@ -29,12 +29,21 @@ export interface DesiredInput {
 export interface LoadedSpec {
   /** The spec root directory, absolute (for a single Compose file: its directory). */
   readonly root: string
+  /** The spec as given (a directory or one Compose file), absolute, symlinks resolved: the spec's identity. */
+  readonly path: string
   readonly scope: string
+  /** No scope is set (moor.yaml, --scope): it is the root directory's name. */
+  readonly scopeFromFolder: boolean
   readonly hosts: ReadonlyArray<Host>
   readonly engines: ReadonlyArray<EngineConnection>
   readonly input: DesiredInput
   /** Apps whose file had problems: planned as skips, while the rest of the spec still plans. */
   readonly invalid: ReadonlyArray<InvalidApp>
+  /**
+   * Apps whose name could not be read (their directory, Compose file or .env cannot be read, or the
+   * file is not YAML): one problem each. While there are any, no app is taken for gone.
+   */
+  readonly unreadable: ReadonlyArray<SpecProblem>
   /** Every problem, with file, line and column (for annotations). */
   readonly problems: ReadonlyArray<SpecProblem>
   /** Things that load but deserve a look (an unset variable, an obsolete key). */

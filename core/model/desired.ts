@@ -298,6 +298,25 @@ export interface DesiredState {
   readonly hosts: ReadonlyArray<Host>
   readonly apps: ReadonlyArray<App>
   readonly invalid: ReadonlyArray<InvalidApp>
+  /**
+   * Parts of the spec that could not be read, each `file: why`. Any app may be declared there, so
+   * while there are any no app is taken for gone: containers of apps not in the spec are kept.
+   */
+  readonly unreadable: ReadonlyArray<string>
+  /** Where the spec comes from, when it comes from files (see `SpecOrigin`). */
+  readonly origin?: SpecOrigin
+}
+
+/**
+ * The spec's identity on the engines. Everything moor creates records the spec's path (label
+ * `moor.spec`); when the scope was not set but taken from the folder's name, a host holding that
+ * scope's containers from a spec at another path is another spec's, and left alone.
+ */
+export interface SpecOrigin {
+  /** The spec's path, absolute, symlinks resolved. */
+  readonly path: string
+  /** No scope was set: it is the spec folder's name, which another spec's folder may share. */
+  readonly scopeFromFolder: boolean
 }
 export interface InvalidApp {
   readonly name: string

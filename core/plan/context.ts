@@ -17,6 +17,10 @@ export interface AppOnHost {
 
 export interface PlanContext {
   readonly scope: string
+  /** Labels moor puts on everything it creates besides its scope and app (the spec's origin). */
+  readonly originLabels: Readonly<Record<string, string>>
+  /** Parts of the spec that could not be read (`file: why`): no app is taken for gone while there are any. */
+  readonly unreadable: ReadonlyArray<string>
   readonly policy: Policy
   readonly now: number
   readonly hashAlgorithms: HashAlgorithms

@@ -38,7 +38,7 @@ const refOf = (c: ObservedContainer): ContainerRef => ({ name: c.name, id: c.id 
 const resources = (input: EmitInput, config: ContainerConfig): Array<string> => {
   const { ctx, host, view, app } = input
   const waits: Array<string> = []
-  const labels = { [Label.scope]: ctx.scope, [Label.app]: app.name }
+  const labels = { [Label.scope]: ctx.scope, [Label.app]: app.name, ...ctx.originLabels }
   const networkKeys = new Map<string, string>()
   for (const [key, n] of Object.entries(app.networks ?? {})) networkKeys.set(n.name ?? `${app.name}_${key}`, key)
   for (const net of config.networks) {
@@ -253,7 +253,12 @@ export const emitService = (input: EmitInput): ServiceHandle => {
     return handle(undefined, false, `is not started (${input.blockedBy})`)
   }
 
-  const labelled = (): ContainerConfig => ps.labelled(ctx.scope, replica)
+  const labelled = (): ContainerConfig => {
+    const config = ps.labelled(ctx.scope, replica)
+    return Object.keys(ctx.originLabels).length === 0
+      ? config
+      : { ...config, labels: { ...config.labels, ...ctx.originLabels } }
+  }
   const entry = [...input.entryWaits, ...leftoverIds]
   const postStart = (config: ContainerConfig) => (config.postStart === undefined ? {} : { postStart: config.postStart })
   switch (decision.do) {

@@ -1,12 +1,14 @@
 /**
  * Rule 5, per known host: this scope's containers whose app or service is no longer desired there
- * are removed (policy `prune`); networks follow; named volumes only when the policy says so.
- * Apps left alone (invalid, blocked) keep everything. Nothing without this scope's label is seen.
+ * are removed (policy `prune`); an app's networks follow its containers; named volumes only when the
+ * policy says so. Apps left alone (invalid, blocked) keep everything. While part of the spec could
+ * not be read, an app not in the spec may be declared there: it keeps everything too. Nothing
+ * without this scope's label is seen.
  */
 import { Label } from "../names.ts"
 import type { App } from "../model/desired.ts"
 import type { ObservedContainer } from "../model/observed.ts"
-import { handleOf, type PlanContext } from "./context.ts"
+import { handleOf, hostAppKey, type PlanContext } from "./context.ts"
 import type { HostView } from "./view.ts"
 
 /** Engine names of the networks and volumes desired apps declare on a host. */
@@ -45,14 +47,30 @@ const movedTo = (
   return ready > 0 ? { waits, hosts } : { waits, hosts, blocked: reasons.join("; ") }
 }
 
+/** Why an app that is not in the spec is kept while part of the spec could not be read. */
+export const unreadableReason = (app: string, unreadable: ReadonlyArray<string>): string => {
+  const first = unreadable[0] ?? ""
+  const more = unreadable.length > 1 ? ` and ${unreadable.length - 1} more` : ""
+  return `app ${app} is not in the spec as read, but part of the spec could not be read (${first}${more}) and may declare it; kept until it can be read`
+}
+
 export const planOrphans = (ctx: PlanContext, view: HostView, leftAlone: ReadonlySet<string>): void => {
   const { builder: b, policy, scope } = ctx
   const host = view.host
   const placedHere = [...ctx.apps.values()].filter((a) => ctx.placement.get(a.name)?.includes(host) === true)
-  const removals: Array<string> = []
+  const unsure = ctx.unreadable.length > 0
+  /** App -> the removals of its containers on this host (what its networks and volumes wait for). */
+  const removals = new Map<string, Array<string>>()
   // Apps moved away whose containers stay here until they are ready elsewhere: their networks and
   // volumes stay with them.
   const kept = new Set<string>()
+  /** A container left where it is, with why; its app keeps its networks and volumes here too. */
+  const keep = (c: ObservedContainer, reason: string) => {
+    const app = c.labels[Label.app]!
+    const service = c.labels[Label.service]!
+    b.add({ _tag: "skip", id: `${host}/${app}/${service}:keep:${c.name}`, host, app, service, reason, waitsFor: [] })
+    kept.add(app)
+  }
   for (const c of view.containers) {
     const appName = c.labels[Label.app]!
     const service = c.labels[Label.service]!
@@ -67,16 +85,10 @@ export const planOrphans = (ctx: PlanContext, view: HostView, leftAlone: Readonl
     else {
       const moved = movedTo(ctx, app, host)
       if (moved.blocked !== undefined) {
-        b.add({
-          _tag: "skip",
-          id: `${host}/${appName}/${service}:keep:${c.name}`,
-          host,
-          app: appName,
-          service,
-          reason: `app ${appName} moved to ${moved.hosts.join(", ")}, but is not ready there (${moved.blocked}); kept here until it is`,
-          waitsFor: []
-        })
-        kept.add(appName)
+        keep(
+          c,
+          `app ${appName} moved to ${moved.hosts.join(", ")}, but is not ready there (${moved.blocked}); kept here until it is`
+        )
         continue
       }
       reason = `app ${appName} moved to ${moved.hosts.join(", ")}`
@@ -86,13 +98,30 @@ export const planOrphans = (ctx: PlanContext, view: HostView, leftAlone: Readonl
       ctx.warnings.push(`container ${c.name} on host ${host} is kept (${reason}; prune is off)`)
       continue
     }
-    removals.push(...removeContainer(ctx, host, appName, service, c, reason, waits))
+    if (app === undefined && unsure) {
+      const why = unreadableReason(appName, ctx.unreadable)
+      keep(c, why)
+      ctx.appOnHost.set(hostAppKey(host, appName), { skipped: why, specHash: "" })
+      ctx.warnings.push(
+        `part of the spec could not be read (${ctx.unreadable.join("; ")}): apps not in the spec are kept, not removed, until it can be read`
+      )
+      continue
+    }
+    const mine = removals.get(appName) ?? []
+    mine.push(...removeContainer(ctx, host, appName, service, c, reason, waits))
+    removals.set(appName, mine)
   }
 
   const declared = declaredNames(placedHere)
   const keptByApp = (labels: Readonly<Record<string, string>>) => {
     const owner = labels[Label.app]
+    if (unsure && (owner === undefined || !ctx.apps.has(owner))) return true
     return owner !== undefined && (leftAlone.has(owner) || kept.has(owner))
+  }
+  /** A network or volume is removed after its app's containers; one without an app, after every removal. */
+  const removalsFor = (labels: Readonly<Record<string, string>>): Array<string> => {
+    const owner = labels[Label.app]
+    return owner === undefined ? [...removals.values()].flat() : [...(removals.get(owner) ?? [])]
   }
   for (const [name, n] of [...view.networks].sort(([a], [z]) => (a < z ? -1 : 1))) {
     if (n.labels[Label.scope] !== scope || declared.networks.has(name) || keptByApp(n.labels)) continue
@@ -103,7 +132,7 @@ export const planOrphans = (ctx: PlanContext, view: HostView, leftAlone: Readonl
       host,
       app: n.labels[Label.app] ?? "",
       reason: "orphan: no app in the spec uses it",
-      waitsFor: removals,
+      waitsFor: removalsFor(n.labels),
       network: name
     })
   }
@@ -121,7 +150,7 @@ export const planOrphans = (ctx: PlanContext, view: HostView, leftAlone: Readonl
       host,
       app: v.labels[Label.app] ?? "",
       reason: "no app in the spec uses it, and the policy removes unused volumes",
-      waitsFor: removals,
+      waitsFor: removalsFor(v.labels),
       volume: name
     })
   }

@@ -46,8 +46,14 @@ const planUnsafe = (desired: DesiredState, observed: Observed, policy: Policy, o
   const views = new Map<string, HostView>()
   const unknown = new Map<string, string>()
   for (const h of observed.hosts) {
-    if (h._tag === "Known") views.set(h.host, makeHostView(h, desired.scope))
-    else unknown.set(h.host, h.reason)
+    if (h._tag === "Unreachable") {
+      unknown.set(h.host, h.reason)
+      continue
+    }
+    const view = makeHostView(h, desired.scope)
+    const claimed = claimedElsewhere(view, desired)
+    if (claimed === undefined) views.set(h.host, view)
+    else unknown.set(h.host, claimed)
   }
   const restarts = new Map<string, Array<RestartRecord>>()
   for (const r of observed.restarts ?? []) {
@@ -58,6 +64,8 @@ const planUnsafe = (desired: DesiredState, observed: Observed, policy: Policy, o
   }
   const ctx: PlanContext = {
     scope: desired.scope,
+    originLabels: desired.origin === undefined ? {} : { [Label.spec]: desired.origin.path },
+    unreadable: desired.unreadable,
     policy,
     now: observed.now,
     hashAlgorithms: options.hashAlgorithms ?? defaultHashAlgorithms,
@@ -179,7 +187,9 @@ const summarize = (
     for (const app of view.apps) {
       push(view.host, app, () => {
         const containers = view.containers.filter((c) => c.labels[Label.app] === app)
+        const skipped = ctx.appOnHost.get(hostAppKey(view.host, app))?.skipped
         return {
+          ...(skipped === undefined ? {} : { skipped }),
           state: aggregateState(
             containers.map((c) => serviceCondition(c, false)),
             false
@@ -195,6 +205,29 @@ const summarize = (
     }
   }
   return out.sort((a, b) => byName(a.host, b.host) || byName(a.app, b.app))
+}
+
+/**
+ * When the scope is only the spec folder's name, a host holding that scope's containers, networks
+ * or volumes made from a spec at another path belongs to that other spec (two folders of the same
+ * name): the reason to leave the host alone. Objects without the label (made before moor recorded
+ * it) are taken as this spec's.
+ */
+const claimedElsewhere = (view: HostView, desired: DesiredState): string | undefined => {
+  const origin = desired.origin
+  if (origin === undefined || !origin.scopeFromFolder) return undefined
+  const objects = [
+    ...view.containers.map((c) => ({ what: `container ${c.name}`, labels: c.labels })),
+    ...[...view.networks.values()]
+      .filter((n) => n.labels[Label.scope] === desired.scope)
+      .map((n) => ({ what: `network ${n.name}`, labels: n.labels })),
+    ...[...view.volumes.values()]
+      .filter((v) => v.labels[Label.scope] === desired.scope)
+      .map((v) => ({ what: `volume ${v.name}`, labels: v.labels }))
+  ]
+  const other = objects.find((o) => o.labels[Label.spec] !== undefined && o.labels[Label.spec] !== origin.path)
+  if (other === undefined) return undefined
+  return `scope ${desired.scope} is another spec's here: ${other.what} was made from the spec at ${other.labels[Label.spec]}, and this spec (${origin.path}) takes the same scope from its folder's name; set scope: in its moor.yaml (a name of its own, or ${desired.scope} if it is that spec, moved)`
 }
 
 /**

@@ -8,7 +8,7 @@ import type { EngineConfig } from "../../adapters/docker/endpoint.ts"
 import { DockerLive } from "../../adapters/docker/live.ts"
 import { defaultRepo, Repo } from "../../adapters/repo/Repo.ts"
 import { NAME } from "../../adapters/spec/names.ts"
-import { type LoadedSpec, SpecLoader, toDesiredState } from "../../adapters/spec/SpecLoader.ts"
+import { type LoadedSpec, SpecLoader, toDesiredState, withScope } from "../../adapters/spec/SpecLoader.ts"
 import type { DesiredState } from "../../core/model/desired.ts"
 import { makePolicy, type Policy } from "../../core/model/policy.ts"
 import { defaultHostOf } from "../../core/plan/apps.ts"
@@ -61,8 +61,7 @@ export const loadSpec = Effect.fn("loadSpec")(function* (path: string, flags: Gl
   }
   const loader = yield* SpecLoader
   const raw = yield* loader.load(path)
-  const scope = Option.getOrElse(flags.scope, () => raw.scope)
-  const spec: LoadedSpec = { ...raw, scope, input: { ...raw.input, scope } }
+  const spec: LoadedSpec = Option.isSome(flags.scope) ? withScope(raw, flags.scope.value) : raw
   const decoded = toDesiredState(spec)
   if (Result.isFailure(decoded)) {
     return yield* new CliFailure({

@@ -28,10 +28,13 @@ export const downCommand = Command.make(
     reportFailures(
       Effect.gen(function* () {
         const loaded = yield* loadSpec(flags.spec, flags)
+        // The app is named: it goes, whatever a part of the spec that cannot be read declares (which
+        // only keeps apps taken for gone, and no other app is in this pass's plan).
         const desired = {
           ...loaded.desired,
           apps: loaded.desired.apps.filter((a) => a.name !== flags.app),
-          invalid: loaded.desired.invalid.filter((a) => a.name !== flags.app)
+          invalid: loaded.desired.invalid.filter((a) => a.name !== flags.app),
+          unreadable: []
         }
         const pass = yield* reconcilePass({
           id: yield* newPassId,

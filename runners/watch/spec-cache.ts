@@ -26,7 +26,12 @@ type Op = "stat" | "readDir" | "readFile" | "realPath"
 
 const digest = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
 
-const statText = (s: FileStat | undefined): string => (s === undefined ? "missing" : `${s.kind}:${s.size}`)
+const statText = (r: Result.Result<FileStat | undefined, string>): string =>
+  Result.isFailure(r)
+    ? `error:${r.failure}`
+    : r.success === undefined
+      ? "missing"
+      : `${r.success.kind}:${r.success.size}`
 /**
  * A listing, without the hidden entries: the loader skips them, and some change all the time
  * (`.git`, `.moor` with the default state database).

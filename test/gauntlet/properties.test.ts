@@ -7,4 +7,4 @@ import { planProperties } from "../support/plan-properties.ts"
 const runs = Math.max(10_000, numRuns(10_000))
 const t0 = Date.now()
 planProperties(runs)
-afterAll(() => summary(`properties 6 x ${runs} cases held (${Math.round((Date.now() - t0) / 1000)} s)`))
+afterAll(() => summary(`properties 8 x ${runs} cases held (${Math.round((Date.now() - t0) / 1000)} s)`))

@@ -15,7 +15,7 @@ import { deployed, T0 } from "./core-fixtures.ts"
 export const SCOPE = "prop"
 export const IMAGES = ["img:1", "img:2", "job:1"] as const
 export const JOBS = new Set(["job:1"])
-const APP_NAMES = ["a", "b", "c", "d", "e", "f"]
+export const APP_NAMES = ["a", "b", "c", "d", "e", "f"]
 const SERVICE_NAMES = ["s1", "s2", "s3", "s4"]
 export const HOSTS = ["h1", "h2"]
 

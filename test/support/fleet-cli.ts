@@ -22,11 +22,23 @@ export const cliEnv = (repo: string, extra: Readonly<Record<string, string>> = {
 })
 
 export const moor = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>): Promise<CliResult> =>
+  moorUnder([], env, ...args)
+
+/**
+ * `moor` started by another command (`wrapper` and its arguments, e.g. `setpriv ... --`), which
+ * runs Node on the CLI.
+ */
+export const moorUnder = (
+  wrapper: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  ...args: ReadonlyArray<string>
+): Promise<CliResult> =>
   new Promise((resolve) => {
     const startedAt = Date.now()
+    const [command, ...rest] = [...wrapper, process.execPath]
     execFile(
-      process.execPath,
-      ["runners/cli/main.ts", ...args],
+      command!,
+      [...rest, "runners/cli/main.ts", ...args],
       { env, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1

@@ -17,6 +17,7 @@ import { makeHandler, type PlatformContext } from "../../runners/http/handler.ts
 import { Heartbeat, type HeartbeatShape } from "../../runners/http/heartbeat.ts"
 import { signBody } from "../../runners/http/auth.ts"
 import { defaultPassSettings, MIB, type ServeSettings } from "../../runners/http/settings.ts"
+import { settleTree } from "./settled.ts"
 
 export const TOKEN = "test-token-0123456789abcdef"
 export const SECRET = "test-webhook-secret-0123456789"
@@ -80,6 +81,7 @@ const captureLogger = (logs: Array<string>) =>
 export const makeHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
   const dir = mkdtempSync(join(tmpdir(), "moor-http-"))
   writeSpec(dir, "httptest", options.apps ?? defaultApps)
+  settleTree(dir)
   const logs: Array<string> = []
   const gitCalls: Array<{ dir: string; branch: string }> = []
   const settings: ServeSettings = {

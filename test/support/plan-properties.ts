@@ -9,7 +9,8 @@ import { Label } from "../../core/names.ts"
 import { type Action, type ContainerRef, destructiveKinds, passiveKinds, type Plan } from "../../core/model/plan.ts"
 import type { Observed } from "../../core/model/observed.ts"
 import { plan } from "../../core/plan/plan.ts"
-import { desiredArb, JOBS, observedArb, policyArb, SCOPE } from "./arbitraries.ts"
+import { selectApps } from "../../core/select.ts"
+import { APP_NAMES, desiredArb, JOBS, observedArb, policyArb, SCOPE } from "./arbitraries.ts"
 import { applyPlan } from "./reference-engine.ts"
 
 const cases = fc.tuple(desiredArb, policyArb).chain(([d, p]) => observedArb(d).map((o) => ({ d, p, o })))
@@ -129,6 +130,33 @@ export const planProperties = (runs: number): void => {
           expect(changes(second).map((a) => `${a.id}: ${a.reason}`)).toEqual([])
           const again: Observed = applyPlan(after, second, { jobs: JOBS })
           expect(again).toEqual(after)
+        }),
+        { numRuns: runs }
+      )
+    })
+
+    it("taking one app down (out of the spec, its plan selected) acts on that app alone", () => {
+      fc.assert(
+        fc.property(cases, fc.constantFrom(...APP_NAMES), ({ d, p, o }, app) => {
+          const rest = {
+            ...d,
+            apps: d.apps.filter((a) => a.name !== app),
+            invalid: d.invalid.filter((a) => a.name !== app)
+          }
+          const down = selectApps(plan(rest, o, { ...p, prune: true }), [app])
+          for (const a of down.actions) expect(a.app, a.id).toBe(app)
+        }),
+        { numRuns: runs }
+      )
+    })
+
+    it("while part of the spec cannot be read, nothing of an app not in the spec is stopped, replaced or removed", () => {
+      fc.assert(
+        fc.property(cases, ({ d, p, o }) => {
+          const inSpec = new Set(d.apps.map((a) => a.name))
+          const result = plan({ ...d, unreadable: ["x/compose.yaml: permission denied"] }, o, p)
+          for (const a of result.actions.filter((x) => destructiveKinds.has(x._tag)))
+            expect(inSpec.has(a.app), `${a.id}: ${a.reason}`).toBe(true)
         }),
         { numRuns: runs }
       )

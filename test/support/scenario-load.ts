@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
 import { Data, Effect, Result } from "effect"
 import { parseDocument } from "yaml"
-import { SpecLoader, toDesiredState, formatProblem } from "../../adapters/spec/SpecLoader.ts"
+import { SpecLoader, toDesiredState, formatProblem, withScope } from "../../adapters/spec/SpecLoader.ts"
 import type { DesiredState } from "../../core/model/desired.ts"
 import { makePolicy, type Policy } from "../../core/model/policy.ts"
 import { decodeScenarioFile } from "./scenario-decode.ts"
@@ -98,7 +98,7 @@ export const loadScenario = (name: string, vars: ScenarioVars, root = SCENARIOS_
         .pipe(Effect.mapError((e) => new ScenarioError({ message: `${where}: ${e.message}` })))
       if (loaded.problems.length > 0)
         return yield* new ScenarioError({ message: loaded.problems.map(formatProblem).join("\n") })
-      const desired = toDesiredState({ ...loaded, scope: vars.scope, input: { ...loaded.input, scope: vars.scope } })
+      const desired = toDesiredState(withScope(loaded, vars.scope))
       if (Result.isFailure(desired))
         return yield* new ScenarioError({ message: `${where}: ${desired.failure.message}` })
       const outside = publishedPorts(desired.success).filter((p) => p < PORT_RANGE.min || p > PORT_RANGE.max)

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest"
 import { destructiveKinds } from "../../core/model/plan.ts"
 import { plan } from "../../core/plan/plan.ts"
+import { selectApps } from "../../core/select.ts"
 import { app, changing, deployed, desired, observedOf, policy, svc } from "../support/core-fixtures.ts"
 import { emptyHost } from "../support/reference-engine.ts"
 
@@ -175,5 +176,108 @@ describe("moving an app between hosts", () => {
     )
     expect(changing(p)).toEqual([])
     expect(p.actions.find((a) => a.host === "h1")?.reason).toMatch(/^app web moved to h2, but is not ready there/)
+  })
+})
+
+describe("while part of the spec could not be read", () => {
+  const both = desired([withVolume("db"), app("web", { s: svc(), t: svc() })])
+  const obs = deployed(both, { images })
+  const unreadable = ["shop/x/compose.yaml: permission denied: moor cannot read it (check its owner and mode)"]
+  const webOnly = { ...desired([app("web", { s: svc() })]), unreadable }
+
+  it("an app not in the spec keeps its containers, network and volume; the plan says why", () => {
+    const p = plan(webOnly, obs, policy({ removeVolumes: true }))
+    expect(changing(p).map((a) => a.id)).toEqual(["local/web/t:stop:web-t-1", "local/web/t:remove:web-t-1"])
+    const kept = p.actions.find((a) => a.app === "db")
+    expect(kept).toMatchObject({ _tag: "skip", id: "local/db/main:keep:db-main-1" })
+    expect(kept?.reason).toBe(
+      `app db is not in the spec as read, but part of the spec could not be read (${unreadable[0]}) and may declare it; kept until it can be read`
+    )
+    expect(p.apps.find((a) => a.app === "db")?.skipped).toBe(kept?.reason)
+    expect(p.warnings).toContain(
+      `part of the spec could not be read (${unreadable[0]}): apps not in the spec are kept, not removed, until it can be read`
+    )
+  })
+
+  it("with prune off, nothing is removed anyway: the warning says so, without a skip", () => {
+    const p = plan(webOnly, obs, policy({ prune: false }))
+    expect(p.actions.filter((a) => a.app === "db")).toEqual([])
+    expect(p.warnings.some((w) => w.startsWith("container db-main-1 on host local is kept"))).toBe(true)
+  })
+})
+
+describe("an app's removal touches only that app", () => {
+  // x is taken down; o is an orphan kept so far (prune was off); m moved from h1 to h2.
+  const hosts = { hosts: [{ name: "h1" }, { name: "h2" }] }
+  const all = desired(
+    [
+      withVolume("x"),
+      withVolume("o"),
+      app("m", { s: svc() }, { hosts: ["h1"] }),
+      app("k", { s: svc() }, { hosts: ["h1"] })
+    ].map((a) => ({ ...a, hosts: ["h1"] })),
+    hosts
+  )
+  const obs = deployed(all, { hosts: ["h1", "h2"], images })
+  const after = desired([app("m", { s: svc() }, { hosts: ["h2"] }), app("k", { s: svc() }, { hosts: ["h1"] })], hosts)
+
+  it("an app's network and volume removals wait for its own containers only", () => {
+    const p = plan(after, obs, policy({ removeVolumes: true }))
+    const byId = new Map(p.actions.map((a) => [a.id, a]))
+    for (const a of p.actions.filter((x) => x._tag === "remove-network" || x._tag === "remove-volume")) {
+      expect(a.waitsFor.length, a.id).toBeGreaterThan(0)
+      for (const w of a.waitsFor) expect(byId.get(w)?.app, `${a.id} waits for ${w}`).toBe(a.app)
+    }
+  })
+
+  it("the plan of `moor down x` (x out of the spec, selected) holds x's actions alone", () => {
+    const p = selectApps(plan(after, obs, policy({ removeVolumes: true })), ["x"])
+    expect(p.actions.map((a) => a.id).sort()).toEqual([
+      "h1/x/main:remove:x-main-1",
+      "h1/x/main:stop:x-main-1",
+      "h1:remove-network:x_default",
+      "h1:remove-volume:x_data"
+    ])
+  })
+})
+
+describe("a scope taken from the spec folder's name", () => {
+  const hereA = { path: "/home/u/a/shop", scopeFromFolder: true }
+  const hereB = { path: "/home/u/b/shop", scopeFromFolder: true }
+  const fromA = { ...desired([app("web", { s: svc() })], { scope: "shop" }), origin: hereA }
+  const obs = deployed(fromA, { images })
+
+  it("everything moor creates records the spec's path", () => {
+    const p = plan(fromA, observedOf([emptyHost("local", images)]), policy())
+    const create = p.actions.find((a) => a._tag === "create")
+    const network = p.actions.find((a) => a._tag === "ensure-network")
+    expect(create?._tag === "create" && create.container.labels["moor.spec"]).toBe(hereA.path)
+    expect(network?._tag === "ensure-network" && network.network.labels?.["moor.spec"]).toBe(hereA.path)
+  })
+
+  it("a host holding the scope's containers from a spec at another path is left alone, with why", () => {
+    const fromB = { ...desired([app("shop-api", { s: svc() })], { scope: "shop" }), origin: hereB }
+    const p = plan(fromB, obs, policy())
+    expect(p.actions.filter((a) => a._tag !== "skip")).toEqual([])
+    expect(p.hosts).toEqual([
+      {
+        host: "local",
+        status: "unknown",
+        reason:
+          "scope shop is another spec's here: container web-s-1 was made from the spec at /home/u/a/shop, and this spec (/home/u/b/shop) takes the same scope from its folder's name; set scope: in its moor.yaml (a name of its own, or shop if it is that spec, moved)"
+      }
+    ])
+  })
+
+  it("the same spec, and containers made before moor recorded the path, are planned as usual", () => {
+    expect(plan(fromA, obs, policy()).hosts).toEqual([{ host: "local", status: "known" }])
+    const legacy = deployed(desired([app("web", { s: svc() })], { scope: "shop" }), { images })
+    const p = plan({ ...desired([], { scope: "shop" }), origin: hereB }, legacy, policy())
+    expect(changing(p).map((a) => a._tag)).toEqual(["stop", "remove", "remove-network"])
+  })
+
+  it("a scope that is set is the user's word: two paths may share it", () => {
+    const p = plan({ ...desired([], { scope: "shop" }), origin: { ...hereB, scopeFromFolder: false } }, obs, policy())
+    expect(changing(p).map((a) => a._tag)).toEqual(["stop", "remove", "remove-network"])
   })
 })

@@ -3,7 +3,8 @@
  * TestClock: it converges at once, heals a killed container within the debounce (long before the
  * interval), picks up a spec edited on disk at the next tick, leaves everything alone while the
  * spec is broken, backs off while the engine is away, beats on the bus and records its passes in the
- * process's `Heartbeat`.
+ * process's `Heartbeat`. The spec is dated back as it is written (see ../support/settled.ts): the
+ * loader's wait for files that just changed is real time, and this loop runs on the TestClock.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -21,6 +22,7 @@ import type { GlobalFlags } from "../../runners/cli/context.ts"
 import { Heartbeat } from "../../runners/http/heartbeat.ts"
 import { makeSpecCache } from "../../runners/watch/spec-cache.ts"
 import { runWatch } from "../../runners/watch/watch.ts"
+import { settleTree } from "../support/settled.ts"
 
 const SCOPE = "watch-int"
 const INTERVAL = 30_000
@@ -42,6 +44,7 @@ const writeSpec = (image: string) => {
     join(root, "wia", "compose.yaml"),
     `services:\n  web:\n    image: ${image}\n    restart: unless-stopped\n`
   )
+  settleTree(root)
 }
 
 /** Real time for the work that is not on the clock (SQLite, streams), without moving the TestClock. */
@@ -117,6 +120,7 @@ describe("watch with the real pass", () => {
 
       // A broken spec: nothing is changed, the loop goes on (a beat, no new pass recorded).
       writeFileSync(join(root, "moor.yaml"), "scope: [broken\n")
+      settleTree(root)
       const before = yield* heartbeat.last
       const beatsBefore = beats.length
       yield* engine.kill("local", "wia-web-1")
@@ -137,6 +141,7 @@ describe("watch with the real pass", () => {
 
       // Fixed: the next pass heals.
       writeFileSync(join(root, "moor.yaml"), `scope: ${SCOPE}\n`)
+      settleTree(root)
       yield* TestClock.adjust(INTERVAL)
       yield* until("web runs after the fix", webRunning("moor-fixture/app:2"))
       yield* Fiber.interrupt(fiber)

@@ -8,9 +8,15 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Result } from "effect"
+import { MemorySpecFs } from "../../adapters/spec/spec-fs-memory.ts"
 import { nodeSpecFs, type SpecFs } from "../../adapters/spec/spec-fs.ts"
+import type { DesiredState } from "../../core/model/desired.ts"
+import { destructiveKinds } from "../../core/model/plan.ts"
+import { makePolicy } from "../../core/model/policy.ts"
+import { plan } from "../../core/plan/plan.ts"
 import type { GlobalFlags } from "../../runners/cli/context.ts"
 import { makeSpecCache } from "../../runners/watch/spec-cache.ts"
+import { app, deployed, desired, svc } from "../support/core-fixtures.ts"
 
 const flags: GlobalFlags = {
   scope: Option.none(),
@@ -126,6 +132,54 @@ describe("watch: spec reload", () => {
       const fixed = yield* cache.current
       assert.isTrue(fixed.changed)
       assert.strictEqual(fixed.loaded.desired.scope, "wsc")
+    })
+  )
+})
+
+describe("watch: a spec that cannot be read is not an app removal", () => {
+  const ROOT = "/spec"
+  const FILE = `${ROOT}/other/compose.yaml`
+  const OTHER = "name: renamed\nservices:\n  site:\n    image: moor-fixture/app:1\n"
+  const memory = () =>
+    new MemorySpecFs()
+      .file(`${ROOT}/moor.yaml`, "scope: wsc\n")
+      .file(`${ROOT}/web/compose.yaml`, compose("moor-fixture/app:1"))
+      .file(FILE, OTHER)
+  // The engine runs both apps; `renamed` is the app in directory `other`.
+  const observed = deployed(desired([app("web", { site: svc() }), app("renamed", { site: svc() })], { scope: "wsc" }), {
+    images: ["moor-fixture/app:1"]
+  })
+  const destructive = (d: DesiredState) =>
+    plan(d, observed, makePolicy()).actions.filter((a) => destructiveKinds.has(a._tag))
+
+  it.effect("an app directory that becomes unreadable, or a file rewritten while read: reloaded, containers kept", () =>
+    Effect.gen(function* () {
+      const f = memory()
+      const cache = makeSpecCache(ROOT, flags, { fs: f })
+      const first = yield* cache.current
+      assert.deepStrictEqual(first.loaded.desired.apps.map((a) => a.name).sort(), ["renamed", "web"])
+
+      f.deny(`${ROOT}/other`)
+      const denied = yield* cache.current
+      assert.isTrue(denied.changed)
+      assert.deepStrictEqual(
+        denied.loaded.desired.invalid.map((a) => a.name),
+        ["other"]
+      )
+      assert.match(denied.loaded.desired.unreadable[0] ?? "", /^\/spec\/other\/compose\.yaml: permission denied/)
+      assert.deepStrictEqual(destructive(denied.loaded.desired), [])
+
+      const g = memory()
+      let n = 0
+      g.onRead = (p) => {
+        if (p === FILE) g.file(p, n++ % 2 === 0 ? "name: renamed\n" : OTHER)
+      }
+      const torn = yield* makeSpecCache(ROOT, flags, { fs: g }).current
+      assert.match(
+        torn.loaded.desired.unreadable[0] ?? "",
+        /^\/spec\/other\/compose\.yaml: the file changed while it was read/
+      )
+      assert.deepStrictEqual(destructive(torn.loaded.desired), [])
     })
   )
 })
