@@ -405,8 +405,8 @@ services:
 
 describe("Compose: refused keys and wrong values, with file:line:column", () => {
   it("refuses an unsupported service key naming the key path and the support table", () => {
-    expect(errors("services:\n  web:\n    image: x\n    privileged: true\n")).toEqual([
-      `${FILE}:4:5: services.web.privileged: moor does not support "privileged" (see docs/compose-support.md)`
+    expect(errors("services:\n  web:\n    image: x\n    build: .\n")).toEqual([
+      `${FILE}:4:5: services.web.build: moor does not support "build": moor does not build images: build and push, then set image (see docs/compose-support.md)`
     ])
   })
   it("refuses container_name with the hint that moor names containers", () => {
@@ -538,7 +538,7 @@ services:
     ])
   })
   it("still reports the hosts of an app with problems so its skip lands on the right hosts", () => {
-    const parsed = parse("x-moor: { hosts: [b] }\nservices: { s: { image: x, privileged: true } }", {
+    const parsed = parse("x-moor: { hosts: [b] }\nservices: { s: { image: x, build: . } }", {
       hosts: [{ name: "a" }, { name: "b" }]
     })
     expect(parsed.app).toBeUndefined()
