@@ -6,6 +6,7 @@
  */
 import type { App, Service } from "./model/desired.ts"
 import type { ContainerConfig } from "./model/plan.ts"
+import { containerOptions, optionDigests } from "./container-options.ts"
 import { canonicalJson, hash128, hash32 } from "./hash.ts"
 import { Label, networkName, normalizeImage, serviceContainerName, volumeName } from "./names.ts"
 
@@ -175,7 +176,8 @@ export const containerConfig = (app: App, serviceName: string, service: Service)
     capDrop: sortedUnique(service.capDrop),
     readOnly: service.readOnly === true ? true : undefined,
     tmpfs: sortedUnique(service.tmpfs),
-    resources
+    resources,
+    options: containerOptions(app, service.options)
   }
   return config as ContainerConfig
 }
@@ -234,6 +236,7 @@ export const fieldDigests = (input: HashInput): Record<string, string> => {
     if (field === "labels" && Object.keys(value as object).length === 0) continue
     out[field] = hash32(JSON.stringify(value))
   }
+  Object.assign(out, optionDigests(input.config.options))
   for (const [key, value] of input.config.env) out[`env.${key}`] = hash32(value)
   for (const path of Object.keys(input.configDigests).sort())
     out[`file.${path}`] = hash32(input.configDigests[path] ?? "")
@@ -298,6 +301,8 @@ export const describeChanges = (
       out.push(`env ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
     else if (kind === "file")
       out.push(`file ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
+    else if (kind === "option")
+      out.push(`${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
     else out.push(`${key} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
   }
   return out.length === 0 ? ["spec changed"] : out

@@ -4,6 +4,7 @@
  * the canonical hash (../hash.ts) treats an absent key and its default the same.
  */
 import { Schema } from "effect"
+import { ContainerOptions } from "./options.ts"
 
 const Name = Schema.String.check(
   Schema.isPattern(/^[a-z0-9][a-z0-9_.-]*$/, {
@@ -105,7 +106,9 @@ export const Service = Schema.Struct({
    */
   configDigests: Schema.optionalKey(StringMap),
   /** How long a replacement or a dependency waits for this service to become healthy (default: policy). */
-  healthTimeoutMs: Schema.optionalKey(Millis)
+  healthTimeoutMs: Schema.optionalKey(Millis),
+  /** Engine settings moor passes through (dns, sysctls, ulimits, logging...): ./options.ts. */
+  options: Schema.optionalKey(ContainerOptions)
 })
 export type Service = typeof Service.Type
 

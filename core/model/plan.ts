@@ -3,6 +3,7 @@
  * of the actions it waits for. The executor makes no decisions: everything it needs is in the action.
  */
 import { Schema } from "effect"
+import { ContainerOptions } from "./options.ts"
 
 const StringMap = Schema.Record(Schema.String, Schema.String)
 
@@ -68,7 +69,9 @@ export const ContainerConfig = Schema.Struct({
       memoryReservationBytes: Schema.optionalKey(Schema.Number),
       pids: Schema.optionalKey(Schema.Number)
     })
-  )
+  ),
+  /** Resolved and canonical (../container-options.ts); always the last key. */
+  options: Schema.optionalKey(ContainerOptions)
 })
 export type ContainerConfig = typeof ContainerConfig.Type
 
@@ -119,7 +122,12 @@ export const EnsureVolume = Schema.TaggedStruct("ensure-volume", {
     labels: StringMap
   })
 })
-export const PullImage = Schema.TaggedStruct("pull-image", { ...base, image: Schema.String })
+export const PullImage = Schema.TaggedStruct("pull-image", {
+  ...base,
+  image: Schema.String,
+  /** The variant a service's `platform` asks for. */
+  platform: Schema.optionalKey(Schema.String)
+})
 export const Create = Schema.TaggedStruct("create", { ...base, ...svc, container: ContainerConfig })
 export const Start = Schema.TaggedStruct("start", { ...base, ...svc, container: ContainerRef })
 export const Stop = Schema.TaggedStruct("stop", {

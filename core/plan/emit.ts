@@ -89,7 +89,8 @@ const resources = (input: EmitInput, config: ContainerConfig): Array<string> => 
         app: app.name,
         reason: ctx.policy.pull === "always" ? "pull policy: always" : "image not present",
         waitsFor: [],
-        image: config.image
+        image: config.image,
+        ...(config.options?.platform === undefined ? {} : { platform: config.options.platform })
       }))
     )
   }
