@@ -4,6 +4,7 @@ import type { DependsOnCondition, HealthCheck, Mount, RestartPolicy } from "../.
 import { isMoorLabel } from "../../core/names.ts"
 import { envValues, readEnvFiles } from "./compose-env.ts"
 import { SERVICE_KEYS, unsupportedHints } from "./compose-keys.ts"
+import { optionReaders } from "./compose-options.ts"
 import { type ResourceReads, readDeploy, resourcesOf } from "./compose-resources.ts"
 import { type MountContext, readMounts } from "./compose-mounts.ts"
 import { type PublishedPort, readPorts } from "./compose-ports.ts"
@@ -278,6 +279,7 @@ export const readService = (
   const node = map(r, entry.value, path)
   if (node === undefined) return undefined
   const out: Record<string, unknown> = {}
+  const options = optionReaders(r, name, ctx)
   const set =
     <A>(key: string, read: (r: Reader, node: YNode, path: string) => A | undefined) =>
     (e: YEntry, p: string) => {
@@ -303,6 +305,7 @@ export const readService = (
   readKeys(r, node, path, {
     unsupported: SERVICE_UNSUPPORTED,
     read: {
+      ...options.read,
       image: (e, p) => {
         const image = text(r, e.value, p)
         if (image === "") r.problems.fail(e.value.pos, p, "image cannot be empty")
@@ -392,7 +395,7 @@ export const readService = (
         const n = int(r, e.value, p)
         if (n !== undefined) setResource("pids", n, e.value, p)
       },
-      deploy: (e, p) => readDeploy(r, e.value, p, setResource),
+      deploy: (e, p) => readDeploy(r, e.value, p, setResource, options.reservations),
       "x-moor": (e, p) => {
         const m = map(r, e.value, p)
         if (m === undefined) return
@@ -415,6 +418,7 @@ export const readService = (
   if (digests.length > 0) out.configDigests = sorted(digests)
   const res = resourcesOf(r, resources)
   if (res !== undefined) out.resources = res
+  options.finish(out)
   if (r.problems.errors.length > before) return undefined
   return sorted(Object.entries(out))
 }
