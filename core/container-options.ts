@@ -203,3 +203,17 @@ export const optionDigests = (options: ContainerOptions | undefined): Record<str
   }
   return out
 }
+
+/** The services of the app that a service's options name: `[compose key, service]` pairs. */
+export const optionServiceRefs = (options: ContainerOptions | undefined): Array<readonly [string, string]> => {
+  if (options === undefined) return []
+  const out: Array<readonly [string, string]> = []
+  for (const l of options.links ?? []) out.push(["links", l.split(":")[0] ?? ""])
+  for (const v of options.volumesFrom ?? [])
+    if (!v.startsWith(CONTAINER)) out.push(["volumes_from", v.replace(/:(ro|rw)$/, "")])
+  for (const key of ["ipc", "pid"] as const) {
+    const mode = options[key]
+    if (mode?.startsWith(SERVICE) === true) out.push([key, mode.slice(SERVICE.length)])
+  }
+  return out
+}

@@ -3,10 +3,12 @@
  * not change the hash), references to services resolved to container names, one digest per key so a
  * replacement names the key that changed, and nothing changes for a service without them.
  */
+import { Result } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { containerOptions, OPTION_KEYS, OPTION_MIN_API } from "../../core/container-options.ts"
 import { containerConfig, defaultHashAlgorithms, describeChanges, fieldDigests } from "../../core/container-spec.ts"
+import { decodeDesired } from "../../core/decode.ts"
 import type { ContainerOptions } from "../../core/model/options.ts"
 import { plan } from "../../core/plan/plan.ts"
 import { prepareApp } from "../../core/plan/prepare.ts"
@@ -259,5 +261,17 @@ describe("the engine API each setting needs", () => {
     const keys = new Set(Object.values(OPTION_KEYS))
     for (const key of Object.keys(OPTION_MIN_API)) expect(keys.has(key)).toBe(true)
     expect(OPTION_MIN_API.annotations).toBe("1.43")
+  })
+})
+
+describe("a desired state given directly (not from a Compose file)", () => {
+  it("is refused when its settings name a service the app does not have, or the service itself", () => {
+    const d = decodeDesired({
+      scope: "s",
+      apps: [{ name: "shop", services: { web: { image: "x", options: { links: ["db"], ipc: "service:web" } } } }]
+    })
+    expect(Result.isSuccess(d) ? d.success.invalid.map((i) => i.message) : d.failure).toEqual([
+      "services.web.links: service db is not defined in app shop\nservices.web.ipc: a service cannot name itself"
+    ])
   })
 })
