@@ -18,6 +18,9 @@ export interface ResourceReads {
   pids?: ResourceRead
 }
 
+const GENERIC_RESOURCES =
+  "generic resources are a Swarm setting one engine cannot express: use deploy.resources.reservations.devices or devices"
+
 export const readDeploy = (
   r: Reader,
   node: YNode,
@@ -54,7 +57,8 @@ export const readDeploy = (
                     const n = int(r, x.value, xp)
                     if (n !== undefined) set("pids", n, x.value, xp)
                   }
-                }
+                },
+                unsupported: { generic_resources: GENERIC_RESOURCES }
               })
             },
             reservations: (re, rp) => {
@@ -71,8 +75,7 @@ export const readDeploy = (
                 },
                 unsupported: {
                   cpus: "a CPU reservation is a Swarm setting one engine cannot express: use deploy.resources.limits.cpus, or cpu_shares to weigh CPU time",
-                  generic_resources:
-                    "generic resources are a Swarm setting one engine cannot express: use deploy.resources.reservations.devices or devices"
+                  generic_resources: GENERIC_RESOURCES
                 }
               })
             }

@@ -352,6 +352,10 @@ describe("wrong forms: what, where and what to do", () => {
       '6:44: services.web.deploy.resources.reservations.generic_resources: moor does not support "deploy.resources.reservations.generic_resources": generic resources are a Swarm setting one engine cannot express: use deploy.resources.reservations.devices or devices (see docs/compose-support.md)'
     ],
     [
+      "deploy: { resources: { limits: { generic_resources: [] } } }",
+      '6:38: services.web.deploy.resources.limits.generic_resources: moor does not support "deploy.resources.limits.generic_resources": generic resources are a Swarm setting one engine cannot express: use deploy.resources.reservations.devices or devices (see docs/compose-support.md)'
+    ],
+    [
       "models: [llm]",
       '6:5: services.web.models: moor does not support "models": needs Docker Model Runner, absent on a plain engine: run the model as a service (see docs/compose-support.md)'
     ],
