@@ -140,10 +140,7 @@ describe("moor CLI errors", () => {
     const dir = mkdtempSync(join(tmpdir(), "moor-bad-"))
     mkdirSync(join(dir, "bad"))
     mkdirSync(join(dir, "good"))
-    writeFileSync(
-      join(dir, "bad", "compose.yaml"),
-      "services:\n  web:\n    image: moor-fixture/app:1\n    build: .\n"
-    )
+    writeFileSync(join(dir, "bad", "compose.yaml"), "services:\n  web:\n    image: moor-fixture/app:1\n    build: .\n")
     writeFileSync(join(dir, "good", "compose.yaml"), "services:\n  web:\n    image: moor-fixture/app:1\n")
     const r = await moor("plan", dir, "--scope", "cli-bad-spec")
     expect(r.code).toBe(1)
