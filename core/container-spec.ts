@@ -6,6 +6,7 @@
  */
 import type { App, ExecHook, Service } from "./model/desired.ts"
 import type { ContainerConfig, ExecHookConfig } from "./model/plan.ts"
+import { containerOptions, optionDigests } from "./container-options.ts"
 import { canonicalJson, hash128, hash32 } from "./hash.ts"
 import { Label, networkName, normalizeImage, serviceContainerName, volumeName } from "./names.ts"
 
@@ -230,7 +231,8 @@ export const containerConfig = (app: App, serviceName: string, service: Service)
       service.restart === "on-failure" && (service.restartRetries ?? 0) > 0 ? service.restartRetries : undefined,
     networkMode: networkMode(app, service),
     postStart: execHooks(service.postStart),
-    preStop: execHooks(service.preStop)
+    preStop: execHooks(service.preStop),
+    options: containerOptions(app, service.options)
   }
   return config as ContainerConfig
 }
@@ -312,6 +314,7 @@ export const fieldDigests = (input: HashInput): Record<string, string> => {
     if (field === "labels" && Object.keys(value as object).length === 0) continue
     out[field] = hash32(JSON.stringify(value))
   }
+  Object.assign(out, optionDigests(input.config.options))
   for (const [key, value] of input.config.env) out[`env.${key}`] = hash32(value)
   for (const path of Object.keys(input.configDigests).sort())
     out[`file.${path}`] = hash32(input.configDigests[path] ?? "")
@@ -376,6 +379,8 @@ export const describeChanges = (
       out.push(`env ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
     else if (kind === "file")
       out.push(`file ${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
+    else if (kind === "option")
+      out.push(`${rest} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
     else out.push(`${composeKey[key] ?? key} ${a === undefined ? "removed" : b === undefined ? "added" : "changed"}`)
   }
   return out.length === 0 ? ["spec changed"] : out

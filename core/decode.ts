@@ -4,6 +4,7 @@
  * rest of the apps go on.
  */
 import { Result, Schema, SchemaIssue } from "effect"
+import { optionServiceRefs } from "./container-options.ts"
 import { App, DEFAULT_HOST, Desired, type DesiredState, type Host, type InvalidApp } from "./model/desired.ts"
 import { Observed } from "./model/observed.ts"
 import { Plan } from "./model/plan.ts"
@@ -70,6 +71,11 @@ export const validateApp = (app: App, hosts: ReadonlyArray<Host>): Array<string>
         problems.push(`services.${name}.depends_on: service ${dep} is not defined in app ${app.name}`)
       if (dep === name) problems.push(`services.${name}.depends_on: a service cannot depend on itself`)
     }
+    for (const [key, ref] of optionServiceRefs(s.options))
+      if (app.services[ref] === undefined || ref === name)
+        problems.push(
+          `services.${name}.${key}: ${ref === name ? "a service cannot name itself" : `service ${ref} is not defined in app ${app.name}`}`
+        )
     for (const m of s.mounts ?? []) {
       if (m.type === "volume" && m.source !== undefined && app.volumes?.[m.source] === undefined) {
         problems.push(

@@ -1,6 +1,7 @@
 /** moor's pure core: plain data in, plain data out. */
 export * from "./model/desired.ts"
 export * from "./model/observed.ts"
+export * from "./model/options.ts"
 export * from "./model/plan.ts"
 export * from "./model/policy.ts"
 export {

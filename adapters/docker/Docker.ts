@@ -114,7 +114,8 @@ export interface DockerShape {
    */
   readonly observe: (host: string, scope: string) => Effect.Effect<ObservedHost>
   readonly ping: (host: string) => Effect.Effect<void, DockerError>
-  readonly pull: (host: string, image: string) => Effect.Effect<void, DockerError>
+  /** `platform` (`linux/arm64`): the variant to pull, as a service's `platform` asks. */
+  readonly pull: (host: string, image: string, platform?: string) => Effect.Effect<void, DockerError>
   /** A network of that name already there: `conflict`. */
   readonly createNetwork: (host: string, spec: NetworkSpec) => Effect.Effect<void, DockerError>
   /** Missing: `not-found`; still used by a running container: `conflict`. */

@@ -9,6 +9,7 @@
  * (so also on a remote engine). This is what Compose does.
  */
 import type { ContainerConfig } from "../../core/model/plan.ts"
+import { type OptionConfigFields, type OptionFields, type OptionHostFields, optionFields } from "./create-options.ts"
 import type { NetworkSpec } from "./Docker.ts"
 
 export interface EndpointSettings {
@@ -33,7 +34,7 @@ export interface MountBody {
   readonly TmpfsOptions?: { readonly SizeBytes?: number; readonly Mode?: number }
 }
 
-export interface CreateBody {
+export interface CreateBody extends OptionConfigFields {
   readonly Image: string
   readonly Cmd?: ReadonlyArray<string>
   readonly Entrypoint?: ReadonlyArray<string>
@@ -55,7 +56,7 @@ export interface CreateBody {
   readonly Hostname?: string
   /** The primary network's MAC address: engines before API 1.44 take it only here. */
   readonly MacAddress?: string
-  readonly HostConfig: {
+  readonly HostConfig: OptionHostFields & {
     readonly PortBindings?: Readonly<
       Record<string, ReadonlyArray<{ readonly HostIp: string; readonly HostPort: string }>>
     >
@@ -180,9 +181,34 @@ export const healthcheckBody = (
   ...(hc.retries === undefined ? {} : { Retries: hc.retries })
 })
 
+/** The service's engine settings (create-options.ts) on top of the rest: the one place they are merged. */
+const withOptions = (body: CreateBody, o: OptionFields | undefined): CreateBody => {
+  if (o === undefined) return body
+  const ports = body.ExposedPorts
+  const binds = [...(body.HostConfig.Binds ?? []), ...(o.hostConfig.Binds ?? [])]
+  const endpoints = body.NetworkingConfig?.EndpointsConfig ?? {}
+  return {
+    ...body,
+    ...o.config,
+    ...(ports === undefined ? {} : { ExposedPorts: { ...o.config.ExposedPorts, ...ports } }),
+    HostConfig: { ...body.HostConfig, ...o.hostConfig, ...(binds.length === 0 ? {} : { Binds: binds }) },
+    ...(body.NetworkingConfig === undefined
+      ? {}
+      : {
+          NetworkingConfig: {
+            EndpointsConfig: Object.fromEntries(Object.entries(endpoints).map(([k, e]) => [k, { ...e, ...o.endpoint }]))
+          }
+        })
+  }
+}
+
 export const createBody = (
   c: ContainerConfig
-): { readonly body: CreateBody; readonly connect: ReadonlyArray<NetworkAttachment> } => {
+): {
+  readonly body: CreateBody
+  readonly connect: ReadonlyArray<NetworkAttachment>
+  readonly query: OptionFields["query"]
+} => {
   const exposed: Record<string, Record<string, never>> = {}
   const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {}
   for (const p of c.ports) {
@@ -246,5 +272,10 @@ export const createBody = (
     HostConfig: hostConfig,
     ...(primary === undefined ? {} : { NetworkingConfig: { EndpointsConfig: { [primary.name]: endpointOf(primary) } } })
   }
-  return { body, connect: others.map((n) => ({ network: n.name, endpoint: endpointOf(n) })) }
+  const options = c.options === undefined ? undefined : optionFields(c.options)
+  return {
+    body: withOptions(body, options),
+    connect: others.map((n) => ({ network: n.name, endpoint: { ...endpointOf(n), ...options?.endpoint } })),
+    query: options?.query ?? {}
+  }
 }

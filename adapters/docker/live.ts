@@ -39,12 +39,13 @@ const enc = encodeURIComponent
 const configError = (host: string, message: string) =>
   new DockerError({ host, op: "configure", kind: "rejected", message })
 
-/** `moor-fixture/app:1` -> fromImage + tag; a digest reference is passed whole. */
-export const pullQuery = (image: string): Record<string, string> => {
+/** `moor-fixture/app:1` -> fromImage + tag; a digest reference is passed whole; the platform when one is asked for. */
+export const pullQuery = (image: string, platform?: string): Record<string, string> => {
   const ref = normalizeImage(image)
-  if (ref.includes("@")) return { fromImage: ref }
+  const forPlatform = platform === undefined ? {} : { platform }
+  if (ref.includes("@")) return { fromImage: ref, ...forPlatform }
   const colon = ref.lastIndexOf(":")
-  return { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1) }
+  return { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1), ...forPlatform }
 }
 
 export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Effect<DockerShape, DockerError> =>
@@ -150,11 +151,11 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
     })
 
     const createContainer = Effect.fn("Docker.createContainer")(function* (host: string, config: ContainerConfig) {
-      const { body, connect: more } = createBody(config)
+      const { body, connect: more, query } = createBody(config)
       const created = yield* simple(host, "container.create", config.name, {
         method: "POST",
         path: "/containers/create",
-        query: { name: config.name },
+        query: { name: config.name, ...query },
         body
       })
       const id = str(rec(created).Id)
@@ -193,9 +194,9 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
       ping: Effect.fn("Docker.ping")(function* (host: string) {
         yield* simple(host, "ping", undefined, { method: "GET", path: "/_ping" })
       }),
-      pull: Effect.fn("Docker.pull")(function* (host: string, image: string) {
+      pull: Effect.fn("Docker.pull")(function* (host: string, image: string, platform?: string) {
         const { conn, ctx } = yield* use(host, "image.pull", image)
-        yield* followPull(conn, ctx, pullQuery(image)).pipe(
+        yield* followPull(conn, ctx, pullQuery(image, platform)).pipe(
           Effect.timeoutOrElse({
             duration: PULL_TIMEOUT_MS,
             orElse: () =>

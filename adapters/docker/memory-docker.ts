@@ -9,6 +9,7 @@ import type { ObservedContainer, ObservedHost } from "../../core/model/observed.
 import type { ContainerConfig } from "../../core/model/plan.ts"
 import { normalizeImage } from "../../core/names.ts"
 import type { DockerError, DockerShape, EngineEvent, ExecOptions, ExecResult } from "./Docker.ts"
+import { referencedContainers } from "./create-options.ts"
 import { EVENT_ACTIONS, EXEC_OUTPUT_LIMIT } from "./live-streams.ts"
 import { makeMemoryLock } from "./memory-lock.ts"
 import { type Kit, emit, removeProcess, startProcess, stopProcess } from "./memory-lifecycle.ts"
@@ -193,6 +194,9 @@ export const makeMemoryDocker = (world: World): DockerShape => {
     const image = h.images.get(normalizeImage(config.image))
     if (image === undefined || image.present === false)
       return yield* statusError(ctx, 404, `No such image: ${config.image}`)
+    const refs = referencedContainers(config.options)
+    const unknown = [...refs.volumesFrom, refs.ipc, refs.pid].find((r) => r !== undefined && !findContainer(h, r))
+    if (unknown !== undefined) return yield* statusError(ctx, 400, `No such container: ${unknown}`)
     const now = yield* Clock.currentTimeMillis
     h.counter++
     const id = hexId(`${host}/container/${h.counter}/${config.name}`)

@@ -6,8 +6,9 @@
  */
 import { Clock, Effect, type Scope } from "effect"
 import type { DockerError } from "./Docker.ts"
+import { referencedContainers } from "./create-options.ts"
 import { staticProbe } from "./memory-model.ts"
-import { type Container, type HostState, type PortBinding, hexId, isLive } from "./memory-state.ts"
+import { type Container, type HostState, type PortBinding, findContainer, hexId, isLive } from "./memory-state.ts"
 import { type CallContext, statusError } from "./translate-error.ts"
 
 export interface Kit {
@@ -144,7 +145,8 @@ const scheduleExit = (kit: Kit, host: HostState, c: Container): Effect.Effect<vo
 
 /**
  * Starts the container's process: `ctx` names the call for errors. Fails like the engine when a
- * network is missing (404) or a host port is taken (500); the container keeps its state then.
+ * network is missing (404), a host port is taken or the container whose IPC or PID namespace it
+ * joins is not running (500); the container keeps its state then.
  */
 export const startProcess = (
   kit: Kit,
@@ -161,6 +163,20 @@ export const startProcess = (
     }
     const missing = c.networks.find((n) => !host.networks.has(n.name))
     if (missing !== undefined) return yield* failStart(404, `network ${missing.name} not found`)
+    const refs = referencedContainers(c.config.options)
+    for (const [kind, ref] of [
+      ["IPC", refs.ipc],
+      ["PID", refs.pid]
+    ] as const) {
+      const joined = ref === undefined ? undefined : (findContainer(host, ref)?.id ?? ref)
+      if (joined !== undefined && findContainer(host, joined)?.state !== "running")
+        return yield* failStart(
+          500,
+          kind === "IPC"
+            ? `can't join IPC of container ${joined}: container ${joined} is not running`
+            : `container ${joined} is not running`
+        )
+    }
     const ports = bindPorts(host, c)
     if (typeof ports === "string") return yield* failStart(500, ports)
     c.generation++

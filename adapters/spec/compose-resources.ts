@@ -5,7 +5,7 @@
 import type { Resources } from "../../core/model/desired.ts"
 import { type DeployReads, deployReaders } from "./compose-deploy.ts"
 import { bytes, int, map, number, type Reader, readKeys, sorted } from "./reader.ts"
-import type { YNode } from "./yaml-tree.ts"
+import type { YEntry, YNode } from "./yaml-tree.ts"
 
 export interface ResourceRead {
   readonly value: number
@@ -19,12 +19,16 @@ export interface ResourceReads {
   pids?: ResourceRead
 }
 
+const GENERIC_RESOURCES =
+  "generic resources are a Swarm setting one engine cannot express: use deploy.resources.reservations.devices or devices"
+
 export const readDeploy = (
   r: Reader,
   node: YNode,
   path: string,
   set: (k: keyof ResourceReads, v: number, n: YNode, p: string) => void,
-  deploy: DeployReads
+  deploy: DeployReads,
+  reservations: Readonly<Record<string, (e: YEntry, p: string) => void>> = {}
 ) => {
   const m = map(r, node, path)
   if (m === undefined) return
@@ -56,7 +60,8 @@ export const readDeploy = (
                     const n = int(r, x.value, xp)
                     if (n !== undefined) set("pids", n, x.value, xp)
                   }
-                }
+                },
+                unsupported: { generic_resources: GENERIC_RESOURCES }
               })
             },
             reservations: (re, rp) => {
@@ -65,12 +70,16 @@ export const readDeploy = (
               readKeys(r, resv, rp, {
                 prefix: "deploy.resources.reservations.",
                 read: {
+                  ...reservations,
                   memory: (x, xp) => {
                     const n = bytes(r, x.value, xp)
                     if (n !== undefined) set("memoryReservation", n, x.value, xp)
                   }
                 },
-                unsupported: { cpus: "", devices: "", generic_resources: "" }
+                unsupported: {
+                  cpus: "a CPU reservation is a Swarm setting one engine cannot express: use deploy.resources.limits.cpus, or cpu_shares to weigh CPU time",
+                  generic_resources: GENERIC_RESOURCES
+                }
               })
             }
           }

@@ -5,6 +5,7 @@ import { isMoorLabel } from "../../core/names.ts"
 import { envValues, readEnvFiles } from "./compose-env.ts"
 import { SERVICE_KEYS, unsupportedHints } from "./compose-keys.ts"
 import type { DeployReads } from "./compose-deploy.ts"
+import { optionReaders } from "./compose-options.ts"
 import { type ResourceReads, readDeploy, resourcesOf } from "./compose-resources.ts"
 import { checkRuntime, type RuntimeReads, runtimeReaders } from "./compose-runtime.ts"
 import { notAppliedReason, readBuild, readServiceFiles } from "./compose-configs.ts"
@@ -252,6 +253,7 @@ export const readService = (
   const node = map(r, entry.value, path)
   if (node === undefined) return undefined
   const out: Record<string, unknown> = {}
+  const options = optionReaders(r, name, ctx)
   const set =
     <A>(key: string, read: (r: Reader, node: YNode, path: string) => A | undefined) =>
     (e: YEntry, p: string) => {
@@ -285,6 +287,7 @@ export const readService = (
       ...runtimeReaders(r, runtime),
       // Applied before the services are read (compose-app.ts): only its form is checked here.
       profiles: (e, p) => void stringOrList(r, e.value, p),
+      ...options.read,
       image: (e, p) => {
         const image = text(r, e.value, p)
         if (image === "") r.problems.fail(e.value.pos, p, "image cannot be empty")
@@ -381,7 +384,7 @@ export const readService = (
         const n = int(r, e.value, p)
         if (n !== undefined) setResource("pids", n, e.value, p)
       },
-      deploy: (e, p) => readDeploy(r, e.value, p, setResource, deploy),
+      deploy: (e, p) => readDeploy(r, e.value, p, setResource, deploy, options.reservations),
       build: (e, p) => {
         readBuild(r, e.value, p)
         build = e
@@ -464,6 +467,7 @@ export const readService = (
   if (digests.length > 0) out.configDigests = sorted(digests)
   const res = resourcesOf(r, resources)
   if (res !== undefined) out.resources = res
+  options.finish(out)
   if (r.problems.errors.length > before) return undefined
   return sorted(Object.entries(out))
 }

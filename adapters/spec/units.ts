@@ -4,8 +4,8 @@ import { Result } from "effect"
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }
 const PART = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/
 
-/** A Go duration string to milliseconds (rounded). `0` alone is allowed; anything else needs a unit. */
-export const parseDuration = (text: string): Result.Result<number, string> => {
+/** A Go duration string to nanoseconds. `0` alone is allowed; anything else needs a unit. */
+export const parseDurationNs = (text: string): Result.Result<number, string> => {
   const s = text.trim()
   if (s === "0") return Result.succeed(0)
   if (s === "") return Result.fail("expected a duration such as 30s, 1m30s or 500ms, got an empty string")
@@ -23,8 +23,12 @@ export const parseDuration = (text: string): Result.Result<number, string> => {
     ns += Number(m[1]) * (UNIT_NS[m[2] ?? ""] ?? 0)
     rest = rest.slice(m[0].length)
   }
-  return Result.succeed(Math.round(ns / 1e6))
+  return Result.succeed(ns)
 }
+
+/** A Go duration string to milliseconds (rounded). */
+export const parseDuration = (text: string): Result.Result<number, string> =>
+  Result.map(parseDurationNs(text), (ns) => Math.round(ns / 1e6))
 
 const SIZE = /^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$/
 const UNIT_BYTES: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }

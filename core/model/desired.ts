@@ -4,6 +4,7 @@
  * the canonical hash (../hash.ts) treats an absent key and its default the same.
  */
 import { Schema } from "effect"
+import { ContainerOptions } from "./options.ts"
 
 const Name = Schema.String.check(
   Schema.isPattern(/^[a-z0-9][a-z0-9_.-]*$/, {
@@ -197,7 +198,9 @@ export const Service = Schema.Struct({
    * Why moor cannot apply this service yet (it uses a Compose feature moor reads but does not apply,
    * such as secrets or build): the service is left as it is, and its dependents wait, with this reason.
    */
-  notApplied: Schema.optionalKey(Schema.String)
+  notApplied: Schema.optionalKey(Schema.String),
+  /** Engine settings moor passes through (dns, sysctls, ulimits, logging...): ./options.ts. */
+  options: Schema.optionalKey(ContainerOptions)
 })
 export type Service = typeof Service.Type
 

@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { Ipam, Propagation } from "./desired.ts"
+import { ContainerOptions } from "./options.ts"
 
 const StringMap = Schema.Record(Schema.String, Schema.String)
 
@@ -100,7 +101,9 @@ export const ContainerConfig = Schema.Struct({
   networkMode: Schema.optionalKey(Schema.String),
   /** Commands run inside the container after each start (`post_start`) and before each stop (`pre_stop`). */
   postStart: Schema.optionalKey(Schema.Array(ExecHook)),
-  preStop: Schema.optionalKey(Schema.Array(ExecHook))
+  preStop: Schema.optionalKey(Schema.Array(ExecHook)),
+  /** Resolved and canonical (../container-options.ts); always the last key. */
+  options: Schema.optionalKey(ContainerOptions)
 })
 export type ContainerConfig = typeof ContainerConfig.Type
 
@@ -163,7 +166,12 @@ export const EnsureVolume = Schema.TaggedStruct("ensure-volume", {
     labels: StringMap
   })
 })
-export const PullImage = Schema.TaggedStruct("pull-image", { ...base, image: Schema.String })
+export const PullImage = Schema.TaggedStruct("pull-image", {
+  ...base,
+  image: Schema.String,
+  /** The variant a service's `platform` asks for. */
+  platform: Schema.optionalKey(Schema.String)
+})
 export const Create = Schema.TaggedStruct("create", { ...base, ...svc, container: ContainerConfig })
 export const Start = Schema.TaggedStruct("start", { ...base, ...svc, container: ContainerRef, ...postStart })
 export const Stop = Schema.TaggedStruct("stop", {

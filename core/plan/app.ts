@@ -360,7 +360,8 @@ const emitHost = (
       entry = waits.length > 1 ? [...new Set(waits)] : waits
     }
     scaleDown(ctx, hd.host, app.name, sd)
-    if (sd.refresh !== undefined) pullImage(ctx, hd.host, app.name, ps.config.image, sd.refresh)
+    if (sd.refresh !== undefined)
+      pullImage(ctx, hd.host, app.name, ps.config.image, sd.refresh, ps.config.options?.platform)
     const rolling = rollingOf(ps, sd.replicas, hd.host, app.name)
     const handles = sd.replicas.map((rd) =>
       emitService({

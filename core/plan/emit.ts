@@ -82,12 +82,19 @@ const resources = (input: EmitInput, config: ContainerConfig): Array<string> => 
     )
   }
   const reason = ctx.policy.pull === "always" ? "pull policy: always" : pullReason(ctx, view, input.prepared)
-  if (reason !== undefined) waits.push(pullImage(ctx, host, app.name, config.image, reason))
+  if (reason !== undefined) waits.push(pullImage(ctx, host, app.name, config.image, reason, config.options?.platform))
   return waits
 }
 
 /** The host's one pull of an image in this plan, shared by every service that needs it. */
-export const pullImage = (ctx: PlanContext, host: string, app: string, image: string, reason: string): string =>
+export const pullImage = (
+  ctx: PlanContext,
+  host: string,
+  app: string,
+  image: string,
+  reason: string,
+  platform: string | undefined
+): string =>
   ctx.builder.shareOrAdd(`${host}:pull:${image}`, () => ({
     _tag: "pull-image",
     id: `${host}:pull:${image}`,
@@ -95,7 +102,8 @@ export const pullImage = (ctx: PlanContext, host: string, app: string, image: st
     app,
     reason,
     waitsFor: [],
-    image
+    image,
+    ...(platform === undefined ? {} : { platform })
   }))
 
 /** A second container beside the old one could not start: it would need the same host port, address or network stack. */

@@ -193,7 +193,7 @@ export const runAction = (o: RunOptions, action: Action): Effect.Effect<string |
         )
         return undefined
       case "pull-image":
-        yield* engineCall(o, `pull ${action.image}`, o.pullTimeoutMs, docker.pull(host, action.image))
+        yield* engineCall(o, `pull ${action.image}`, o.pullTimeoutMs, docker.pull(host, action.image, action.platform))
         return undefined
       case "create":
         yield* runStep(o, host, { _tag: "create", container: action.container })

@@ -145,13 +145,16 @@ describe("the bundled Action, run as the Actions runner runs it", () => {
   })
 
   it("a broken spec: an error annotation on the file, line and column of each problem; exit 1", async () => {
-    writeApp(`${t}bad`, "services:\n  web:\n    image: moor-fixture/app:1\n    privileged: true\n    ports: [abc]\n")
+    writeApp(
+      `${t}bad`,
+      "services:\n  web:\n    image: moor-fixture/app:1\n    provider: { type: model }\n    ports: [abc]\n"
+    )
     try {
       const run = await runAction(checkout, workspace, inputs({ mode: "plan" }))
       expect(run.code).toBe(1)
       const annotations = run.stdout.split("\n").filter((l) => l.startsWith("::error "))
       expect(annotations).toEqual([
-        `::error title=moor%3A spec error,file=deploy/${t}bad/compose.yaml,line=4,col=5::services.web.privileged: moor does not support "privileged" (see docs/compose-support.md)`,
+        `::error title=moor%3A spec error,file=deploy/${t}bad/compose.yaml,line=4,col=5::services.web.provider: moor does not support "provider": run by a Compose plugin, not by the engine: run it as a service with an image (see docs/compose-support.md)`,
         `::error title=moor%3A spec error,file=deploy/${t}bad/compose.yaml,line=5,col=13::services.web.ports[0]: "abc" is not a port or a port range`
       ])
       expect(run.stdout).toContain("::error::the spec has 2 problems (see the annotations)")

@@ -142,13 +142,13 @@ describe("moor CLI errors", () => {
     mkdirSync(join(dir, "good"))
     writeFileSync(
       join(dir, "bad", "compose.yaml"),
-      "services:\n  web:\n    image: moor-fixture/app:1\n    privileged: true\n"
+      "services:\n  web:\n    image: moor-fixture/app:1\n    provider: { type: model }\n"
     )
     writeFileSync(join(dir, "good", "compose.yaml"), "services:\n  web:\n    image: moor-fixture/app:1\n")
     const r = await moor("plan", dir, "--scope", "cli-bad-spec")
     expect(r.code).toBe(1)
     expect(r.stderr).toContain(
-      `${join(dir, "bad", "compose.yaml")}:4:5: services.web.privileged: moor does not support "privileged"`
+      `${join(dir, "bad", "compose.yaml")}:4:5: services.web.provider: moor does not support "provider"`
     )
     expect(r.stdout).toContain("+ create good-web-1 (moor-fixture/app:1) (missing)")
     expect(r.stdout).toContain("! skip bad (")

@@ -111,6 +111,23 @@ const scenario = (scope: string, h: Harness) =>
     yield* kind("exec in a stopped container", docker.exec("local", job, { cmd: ["true"], env: {}, timeoutMs: 1_000 }))
     yield* kind("create network twice", docker.createNetwork("local", { name: net, labels }))
     yield* kind("create volume twice", docker.createVolume("local", { name: vol, labels }))
+    yield* kind(
+      "volumes_from a missing container",
+      docker.createContainer("local", {
+        ...baseConfig(scope, `${scope}-from`, "moor-fixture/app:1"),
+        labels,
+        options: { volumesFrom: [`${scope}-missing`] }
+      })
+    )
+    const ipc = `${scope}-ipc`
+    yield* docker.createContainer("local", {
+      ...baseConfig(scope, ipc, "moor-fixture/app:1"),
+      labels,
+      options: { ipc: `container:${job}` }
+    })
+    yield* kind("start joining the IPC of a stopped container", docker.startContainer("local", ipc))
+    yield* look(ipc)
+    yield* docker.removeContainer("local", ipc)
     const pulled = yield* Effect.result(docker.pull("local", "moor-fixture/none:1"))
     log.push(`pull unknown: ${Result.isSuccess(pulled) ? "ok" : "fails"}`)
 

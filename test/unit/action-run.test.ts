@@ -147,13 +147,13 @@ describe("the Action on the in-memory engine", () => {
     Effect.gen(function* () {
       const ws = workspace({
         goodapp: web("moor-fixture/app:1"),
-        badapp: "services:\n  web:\n    image: moor-fixture/app:1\n    privileged: true\n"
+        badapp: "services:\n  web:\n    image: moor-fixture/app:1\n    provider: { type: model }\n"
       })
       const rec = yield* act(ws, { mode: "plan" })
       expect(rec.annotations).toEqual([
         {
           kind: "error",
-          message: expect.stringMatching(/^services\.web\.privileged: moor does not support "privileged"/),
+          message: expect.stringMatching(/^services\.web\.provider: moor does not support "provider"/),
           properties: { title: "moor: spec error", file: "spec/badapp/compose.yaml", startLine: 4, startColumn: 5 }
         }
       ])

@@ -59,12 +59,12 @@ describe("SpecLoader: a spec root with one directory per app", () => {
       name: "broken",
       hosts: ["web-2"],
       message: [
-        `${FIXTURES}/multi/broken/compose.yaml:7:5: services.app.privileged: moor does not support "privileged" (see docs/compose-support.md)`,
+        `${FIXTURES}/multi/broken/compose.yaml:7:5: services.app.provider: moor does not support "provider": run by a Compose plugin, not by the engine: run it as a service with an image (see docs/compose-support.md)`,
         `${FIXTURES}/multi/broken/compose.yaml:8:12: services.app.ports: expected a list of ports, got number 8080`
       ].join("\n")
     })
     expect(spec.problems.filter((p) => p.file.includes("broken")).map((p) => [p.line, p.column, p.path])).toEqual([
-      [7, 5, "services.app.privileged"],
+      [7, 5, "services.app.provider"],
       [8, 12, "services.app.ports"]
     ])
   })

@@ -360,8 +360,8 @@ services:
 
 describe("Compose: refused keys and wrong values, with file:line:column", () => {
   it("refuses an unsupported service key naming the key path and the support table", () => {
-    expect(errors("services:\n  web:\n    image: x\n    privileged: true\n")).toEqual([
-      `${FILE}:4:5: services.web.privileged: moor does not support "privileged" (see docs/compose-support.md)`
+    expect(errors("services:\n  web:\n    image: x\n    provider: { type: model }\n")).toEqual([
+      `${FILE}:4:5: services.web.provider: moor does not support "provider": run by a Compose plugin, not by the engine: run it as a service with an image (see docs/compose-support.md)`
     ])
   })
   it("refuses container_name beside more than one replica, as Compose does", () => {
@@ -387,7 +387,7 @@ models:
     ).toEqual([
       `${FILE}:4:5: services.web.imgae: unknown key "imgae" (did you mean "image"?)`,
       `${FILE}:7:13: services.web.deploy.mode: deploy.mode "replicated-job" is Swarm's (jobs): use restart: "no" for a one-shot service, or replicated`,
-      `${FILE}:8:1: models: moor does not support "models" (see docs/compose-support.md)`
+      `${FILE}:8:1: models: moor does not support "models": needs Docker Model Runner: run the model as a service (see docs/compose-support.md)`
     ])
   })
   it("ignores x- extensions at the top level and in services", () => {
@@ -498,7 +498,7 @@ services:
     ])
   })
   it("still reports the hosts of an app with problems so its skip lands on the right hosts", () => {
-    const parsed = parse("x-moor: { hosts: [b] }\nservices: { s: { image: x, privileged: true } }", {
+    const parsed = parse("x-moor: { hosts: [b] }\nservices: { s: { image: x, provider: { type: model } } }", {
       hosts: [{ name: "a" }, { name: "b" }]
     })
     expect(parsed.app).toBeUndefined()
