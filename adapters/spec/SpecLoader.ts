@@ -18,6 +18,8 @@ export interface LoadSpecOptions {
    * process's); its `MOOR_*` variables only as moor.yaml allows.
    */
   readonly env?: Readonly<Record<string, string | undefined>>
+  /** Compose profiles to enable (`--profile`), beside COMPOSE_PROFILES and moor.yaml's `profiles:`. */
+  readonly profiles?: ReadonlyArray<string> | undefined
 }
 
 export interface SpecLoaderShape {
@@ -84,7 +86,11 @@ const make = (
     const env = options?.env ?? defaultEnv()
     const loadOnce = (on: SpecFs) =>
       Effect.try({
-        try: () => loadSpec(path, guardSpec(on, path, env)),
+        try: () =>
+          loadSpec(path, {
+            ...guardSpec(on, path, env),
+            ...(options?.profiles === undefined ? {} : { profiles: options.profiles })
+          }),
         catch: (e) =>
           new SpecError({
             path,

@@ -8,7 +8,7 @@
 import * as nodePath from "node:path"
 import type { Mount, Propagation } from "../../core/model/desired.ts"
 import { at } from "./problems.ts"
-import { bool, bytes, fileMode, type KeyRules, map, type Reader, readKeys, text, wrongType } from "./reader.ts"
+import { bool, bytes, dirAt, fileMode, type KeyRules, map, type Reader, readKeys, text, wrongType } from "./reader.ts"
 import type { YEntry, YNode } from "./yaml-tree.ts"
 
 export interface MountContext {
@@ -20,14 +20,17 @@ export interface MountContext {
 
 const isPathLike = (s: string): boolean => s.startsWith("/") || s.startsWith(".") || s.startsWith("~")
 
-/** A bind source to an absolute host path, or a sentence saying why it cannot be. */
-const bindSource = (source: string, ctx: MountContext): string | { readonly error: string } => {
+/**
+ * A bind source to an absolute host path, or a sentence saying why it cannot be. A relative path is
+ * relative to the directory of the file it is written in (an extended or included file's own).
+ */
+const bindSource = (source: string, ctx: MountContext, node: YNode): string | { readonly error: string } => {
   if (source === "~" || source.startsWith("~/")) {
     if (ctx.home === undefined) return { error: `"${source}" uses ~ but HOME is not set` }
     return nodePath.join(ctx.home, source.slice(1))
   }
   if (source.startsWith("~")) return { error: `"${source}": ~user paths are not supported; write the absolute path` }
-  return nodePath.resolve(ctx.appDir, source)
+  return nodePath.resolve(dirAt(node, ctx.appDir), source)
 }
 
 const checkTarget = (r: Reader, node: YNode, path: string, target: string): boolean => {
@@ -94,7 +97,7 @@ const shortMount = (r: Reader, node: YNode, path: string, spec: string, ctx: Mou
   }
   if (m.readOnly !== true) delete m.readOnly
   if (bind) {
-    const abs = bindSource(source, ctx)
+    const abs = bindSource(source, ctx, node)
     if (typeof abs !== "string") return r.problems.fail(node.pos, path, abs.error)
     return { ...m, source: abs }
   }
@@ -216,7 +219,7 @@ const longMount = (r: Reader, node: YNode, path: string, ctx: MountContext): Mou
   if (type === "bind") {
     if (source === undefined || source === "")
       return r.problems.fail(node.pos, path, "a bind mount needs a source path")
-    const abs = bindSource(source, ctx)
+    const abs = bindSource(source, ctx, node)
     if (typeof abs !== "string") return r.problems.fail(node.pos, path, abs.error)
     return { ...mount, source: abs }
   }

@@ -17,12 +17,22 @@ import { readWhole, type SpecFs } from "./spec-fs.ts"
 import type { AppFile, EngineConnection, LoadedSpec } from "./spec-types.ts"
 import { decodeText } from "./text-guard.ts"
 
-export const COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"] as const
+/** The names Compose looks for in a directory, in its order of preference. */
+export const COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"] as const
+/** The override files Compose merges on top of the chosen file, in its order of preference. */
+export const OVERRIDE_FILES = [
+  "compose.override.yml",
+  "compose.override.yaml",
+  "docker-compose.override.yml",
+  "docker-compose.override.yaml"
+] as const
 
 export interface LoadOptions {
-  /** The process environment: interpolation, `environment` names without values, DOCKER_HOST. */
+  /** The process environment: interpolation, `environment` names without values, DOCKER_HOST, COMPOSE_PROFILES. */
   readonly env: Readonly<Record<string, string | undefined>>
   readonly fs: SpecFs
+  /** Compose profiles to enable (`--profile`), beside COMPOSE_PROFILES and moor.yaml's `profiles:`. */
+  readonly profiles?: ReadonlyArray<string>
 }
 
 /** The default scope: the root directory's name, lowercased and cut to the Name pattern. */
@@ -39,6 +49,8 @@ interface Candidate {
   readonly dir: string
   readonly dirName: string
   readonly files: ReadonlyArray<string>
+  /** The files were found in the directory (not given as the spec): its override file applies. */
+  readonly own: boolean
   /** The directory (or its Compose file) cannot be read: where, and why. */
   readonly unreadable?: { readonly path: string; readonly reason: string }
 }
@@ -48,10 +60,11 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 /** The Compose files in a directory; a failure names the path that cannot be looked at, and why. */
 const composeFilesIn = (
   fs: SpecFs,
-  dir: string
+  dir: string,
+  names: ReadonlyArray<string> = COMPOSE_FILES
 ): Result.Result<Array<string>, { readonly path: string; readonly reason: string }> => {
   const files: Array<string> = []
-  for (const f of COMPOSE_FILES) {
+  for (const f of names) {
     const path = nodePath.join(dir, f)
     const s = fs.stat(path)
     if (Result.isFailure(s)) return Result.fail({ path, reason: s.failure })
@@ -63,11 +76,11 @@ const composeFilesIn = (
 /** A directory entry of the spec root: an app's directory, something else, or something that cannot be read. */
 const candidateAt = (fs: SpecFs, dir: string, dirName: string): Candidate | undefined => {
   const s = fs.stat(dir)
-  if (Result.isFailure(s)) return { dir, dirName, files: [], unreadable: { path: dir, reason: s.failure } }
+  if (Result.isFailure(s)) return { dir, dirName, files: [], own: true, unreadable: { path: dir, reason: s.failure } }
   if (s.success?.kind !== "dir") return undefined
   const files = composeFilesIn(fs, dir)
-  if (Result.isFailure(files)) return { dir, dirName, files: [], unreadable: files.failure }
-  return files.success.length > 0 ? { dir, dirName, files: files.success } : undefined
+  if (Result.isFailure(files)) return { dir, dirName, files: [], own: true, unreadable: files.failure }
+  return files.success.length > 0 ? { dir, dirName, files: files.success, own: true } : undefined
 }
 
 /** Reads a text file whole (see `readWhole`), with the size and binary guards; the failure is a sentence. */
@@ -95,7 +108,7 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
   if (stat.kind === "file") {
     root = nodePath.dirname(abs)
     shownRoot = nodePath.dirname(given)
-    candidates = [{ dir: root, dirName: nodePath.basename(root), files: [nodePath.basename(abs)] }]
+    candidates = [{ dir: root, dirName: nodePath.basename(root), files: [nodePath.basename(abs)], own: false }]
   } else if (stat.kind === "dir") {
     root = abs
     shownRoot = given
@@ -103,7 +116,8 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
     // Whether the root is one app or a directory of apps cannot be told: nothing is planned.
     if (Result.isFailure(here))
       return fail(`${nodePath.join(given, nodePath.relative(root, here.failure.path))}: ${here.failure.reason}`)
-    if (here.success.length > 0) candidates = [{ dir: root, dirName: nodePath.basename(root), files: here.success }]
+    if (here.success.length > 0)
+      candidates = [{ dir: root, dirName: nodePath.basename(root), files: here.success, own: true }]
     else {
       const entries = fs.readDir(root)
       if (Result.isFailure(entries)) return fail(`${given}: ${entries.failure}`)
@@ -129,6 +143,16 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
   const hosts: ReadonlyArray<Host> = declared?.map((d) => d.host) ?? [{ name: DEFAULT_HOST }]
   const engines: ReadonlyArray<EngineConnection> = declared?.map((d) => d.engine) ?? [defaultEngine(env)]
   const scope = config.success.scope ?? scopeFromDir(root)
+  const profiles = [
+    ...new Set([
+      ...(options.profiles ?? []),
+      ...(env.COMPOSE_PROFILES ?? "")
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== ""),
+      ...(config.success.profiles ?? [])
+    ])
+  ]
 
   // Each app's file. An app whose file (or directory, or .env) cannot be read is invalid under its
   // directory's name, and `unreadable`: the file may name the app otherwise, so no app is taken for gone.
@@ -147,11 +171,26 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
       parsed.push({ candidate: c, file: c.unreadable.path, result: problem(c.unreadable.reason, c.unreadable.path) })
       continue
     }
-    if (c.files.length > 1) {
-      const message = `two Compose files in one directory (${c.files.join(", ")}): keep one`
-      parsed.push({ candidate: c, file, result: problem(message, c.dir) })
+    // As Compose: the first of its file names wins, with a warning; the override file goes on top.
+    const chosen: Array<SpecProblem> =
+      c.files.length > 1
+        ? [
+            {
+              file: shown(c.dir),
+              message: `found several Compose files (${c.files.join(", ")}): using ${c.files[0]}, as Compose does; remove the others`
+            }
+          ]
+        : []
+    const overrides = c.own ? composeFilesIn(fs, c.dir, OVERRIDE_FILES) : Result.succeed([])
+    if (Result.isFailure(overrides)) {
+      parsed.push({ candidate: c, file, result: problem(overrides.failure.reason, overrides.failure.path) })
       continue
     }
+    if (overrides.success.length > 1)
+      chosen.push({
+        file: shown(c.dir),
+        message: `found several override files (${overrides.success.join(", ")}): using ${overrides.success[0]}, as Compose does`
+      })
     const text = readText(fs, file)
     if (Result.isFailure(text)) {
       parsed.push({ candidate: c, file, result: problem(text.failure) })
@@ -168,16 +207,22 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
       }
       dotEnv = { text: t.success, file: shown(dotEnvPath) }
     }
-    const result = parseCompose({
+    const parsedApp = parseCompose({
       text: text.success,
       file: shown(file),
+      path: file,
       dir: c.dir,
       dirName: c.dirName,
       env,
       dotEnv,
       hosts,
-      readFile: (relative) => readWhole(fs, nodePath.resolve(c.dir, relative))
+      readFile: (relative) => readWhole(fs, nodePath.resolve(c.dir, relative)),
+      overrides: overrides.success.slice(0, 1).map((f) => nodePath.join(c.dir, f)),
+      specRoot: root,
+      shown,
+      profiles
     })
+    const result = chosen.length === 0 ? parsedApp : { ...parsedApp, warnings: [...chosen, ...parsedApp.warnings] }
     parsed.push({ candidate: c, file, result })
   }
   parsed.sort((a, b) => byName(a.result.name, b.result.name) || byName(a.candidate.dir, b.candidate.dir))
@@ -333,6 +378,7 @@ const defaultEngine = (env: Readonly<Record<string, string | undefined>>): Engin
 interface Config {
   readonly scope?: string
   readonly hosts?: ReadonlyArray<DeclaredHost>
+  readonly profiles?: ReadonlyArray<string>
 }
 
 const readConfig = (
@@ -389,6 +435,7 @@ const readConfig = (
   if (missing.length > 0) return Result.fail(missing)
   return Result.succeed({
     ...(moor.success?.scope === undefined ? {} : { scope: moor.success.scope }),
-    ...(hosts === undefined ? {} : { hosts })
+    ...(hosts === undefined ? {} : { hosts }),
+    ...(moor.success?.profiles === undefined ? {} : { profiles: moor.success.profiles })
   })
 }

@@ -9,7 +9,7 @@ import * as nodePath from "node:path"
 import type { Host } from "../../core/model/desired.ts"
 import { NAME } from "./names.ts"
 import { at, Problems, type SpecProblem } from "./problems.ts"
-import { listOrDict, map, type Reader, readKeys, seq, sorted, text } from "./reader.ts"
+import { listOrDict, map, type Reader, readKeys, seq, sorted, stringOrList, text } from "./reader.ts"
 import type { EngineConnection } from "./spec-types.ts"
 import { parseYaml, type YNode } from "./yaml-tree.ts"
 
@@ -32,12 +32,16 @@ export interface MoorConfig {
   readonly scope?: string
   readonly hosts?: ReadonlyArray<DeclaredHost>
   readonly env?: EnvPolicy
+  /** Compose profiles enabled for every app of the spec. */
+  readonly profiles?: ReadonlyArray<string>
   readonly problems: ReadonlyArray<SpecProblem>
 }
 
 /** Variables in moor's own namespace: its settings and secrets, held back from specs. */
 export const MOOR_PREFIX = "MOOR_"
 const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/
+/** A Compose profile name, or `*` for every profile. */
+export const PROFILE = /^([a-zA-Z0-9][a-zA-Z0-9_.-]*|\*)$/
 
 const ENGINE = /^(unix:\/\/\/.+|tcp:\/\/[^/\s:]+:\d{1,5}\/?|ssh:\/\/([^@/\s]+@)?[^/\s@:]+(:\d{1,5})?\/?)$/
 
@@ -60,10 +64,22 @@ export const parseMoorYaml = (content: string, file: string, root: string): Moor
   let scope: string | undefined
   let hosts: ReadonlyArray<DeclaredHost> | undefined
   let env: EnvPolicy | undefined
+  let profiles: ReadonlyArray<string> | undefined
   readKeys(r, m, "", {
     read: {
       env: (e, p) => {
         env = readEnvPolicy(r, e.value, p, root)
+      },
+      profiles: (e, p) => {
+        const list = stringOrList(r, e.value, p)
+        const bad = list?.find((name) => !PROFILE.test(name))
+        if (bad !== undefined)
+          r.problems.fail(
+            e.value.pos,
+            p,
+            `"${bad}" is not a profile name (letters, digits, '_', '.', '-'; or * for all)`
+          )
+        else if (list !== undefined) profiles = list
       },
       scope: (e, p) => {
         const v = text(r, e.value, p)
@@ -85,6 +101,7 @@ export const parseMoorYaml = (content: string, file: string, root: string): Moor
     ...(scope === undefined ? {} : { scope }),
     ...(hosts === undefined ? {} : { hosts }),
     ...(env === undefined ? {} : { env }),
+    ...(profiles === undefined ? {} : { profiles }),
     problems: r.problems.errors
   }
 }

@@ -25,6 +25,12 @@ export const globalFlags = {
     ),
     Flag.optional
   ),
+  profile: Flag.String("profile").pipe(
+    Flag.withDescription(
+      "enable a Compose profile (repeat for more; also COMPOSE_PROFILES, and profiles: in moor.yaml)"
+    ),
+    Flag.atLeast(0)
+  ),
   json: Flag.Boolean("json").pipe(Flag.withDescription("print JSON instead of text"), Flag.withDefault(false)),
   quiet: Flag.Boolean("quiet").pipe(
     Flag.withAlias("q"),

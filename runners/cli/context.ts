@@ -23,6 +23,8 @@ export interface GlobalFlags {
   readonly repo: Option.Option<string>
   readonly json: boolean
   readonly quiet: boolean
+  /** Compose profiles to enable (`--profile`, repeated). */
+  readonly profile?: ReadonlyArray<string>
 }
 
 export interface PolicyFlags {
@@ -60,7 +62,7 @@ export const loadSpec = Effect.fn("loadSpec")(function* (path: string, flags: Gl
     })
   }
   const loader = yield* SpecLoader
-  const raw = yield* loader.load(path)
+  const raw = yield* loader.load(path, { profiles: flags.profile })
   const spec: LoadedSpec = Option.isSome(flags.scope) ? withScope(raw, flags.scope.value) : raw
   const decoded = toDesiredState(spec)
   if (Result.isFailure(decoded)) {

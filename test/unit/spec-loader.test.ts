@@ -54,7 +54,7 @@ describe("SpecLoader: a spec root with one directory per app", () => {
   const spec = load(fixture("multi"))
 
   it("loads the good apps while a bad app becomes invalid with every problem at its line", () => {
-    expect(apps(spec)).toEqual(["good", "storefront"])
+    expect(apps(spec)).toEqual(["good", "storefront", "twofiles"])
     expect(invalid(spec, "broken")).toEqual({
       name: "broken",
       hosts: ["web-2"],
@@ -69,9 +69,10 @@ describe("SpecLoader: a spec root with one directory per app", () => {
     ])
   })
 
-  it("refuses two Compose files in one directory", () => {
-    expect(invalid(spec, "twofiles")?.message).toBe(
-      `${FIXTURES}/multi/twofiles: two Compose files in one directory (compose.yaml, docker-compose.yml): keep one`
+  it("takes compose.yaml when a directory also holds docker-compose.yml, with a warning, as Compose does", () => {
+    expect(invalid(spec, "twofiles")).toBeUndefined()
+    expect(spec.warnings.map(formatProblem)).toContain(
+      `${FIXTURES}/multi/twofiles: found several Compose files (compose.yaml, docker-compose.yml): using compose.yaml, as Compose does; remove the others`
     )
   })
 
@@ -117,9 +118,10 @@ describe("SpecLoader: a spec root with one directory per app", () => {
     expect(desired.success.scope).toBe("multi-test")
     expect(desired.success.apps.map((a) => [a.name, a.hosts])).toEqual([
       ["good", ["db-1"]],
-      ["storefront", ["web-1", "web-2"]]
+      ["storefront", ["web-1", "web-2"]],
+      ["twofiles", undefined]
     ])
-    expect(desired.success.invalid.map((a) => a.name)).toEqual(["broken", "twofiles"])
+    expect(desired.success.invalid.map((a) => a.name)).toEqual(["broken"])
     expect(desired.success.apps[0]?.source).toEqual({ file: `${FIXTURES}/multi/good/compose.yaml` })
   })
 })
