@@ -3,7 +3,7 @@
  * by an ssh-agent; moor's `ssh://root@127.0.0.1:19750` engine runs `docker system dial-stdio` there,
  * which is engine A. Plan, apply and status through it (next to engine B over TLS in the same spec),
  * and the clear errors when the agent is missing, nothing listens, or the remote has no docker.
- * Skipped with the reason when sshd cannot run here (not installed, not root).
+ * A missing sshd fails the file with what to run (`npm run setup -- sshd`); it is never skipped.
  */
 import { randomBytes } from "node:crypto"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -12,13 +12,11 @@ import { requireServers } from "../support/env.ts"
 import { cliEnv, moor } from "../support/fleet-cli.ts"
 import { cleanupFleet, engineA, engineBRaw, summaryOf } from "../support/fleet-engines.ts"
 import { type FleetHost, hostB, removeTempDirs, tempDir, writeSpec } from "../support/fleet-spec.ts"
-import { type SshHost, sshUnavailable, startSshHost } from "../support/fleet-ssh.ts"
+import { requireSshd, type SshHost, startSshHost } from "../support/fleet-ssh.ts"
 
 const PORT = 19750
 const PORT_FORCED = 19751
 const PORT_CLOSED = 19759
-const why = sshUnavailable()
-if (why !== undefined) console.warn(`skipping the ssh:// fleet tests: ${why}`)
 
 const tok = randomBytes(3).toString("hex")
 const SCOPE = `fleet-s-${tok}`
@@ -38,7 +36,7 @@ const withoutDeprecation = (stderr: string): string =>
 let ssh: SshHost | undefined
 
 beforeAll(async () => {
-  if (why !== undefined) return
+  requireSshd()
   await requireServers("engine-b", "engine-b-tls")
   await requireFixtures()
   await cleanupFleet(SCOPE)
@@ -47,10 +45,10 @@ beforeAll(async () => {
 afterAll(async () => {
   removeTempDirs()
   await ssh?.stop()
-  if (why === undefined) await cleanupFleet(SCOPE)
+  await cleanupFleet(SCOPE)
 })
 
-describe.skipIf(why !== undefined)("a host over ssh://", () => {
+describe("a host over ssh://", () => {
   it("plan, apply and status reach the engine behind sshd, next to a TLS host", async () => {
     const env = cliEnv("memory", { SSH_AUTH_SOCK: ssh!.agentSocket })
     const dir = specWith(PORT)

@@ -29,15 +29,21 @@ const which = (cmd: string): string | undefined => {
   }
 }
 
-/** Why an sshd cannot be started here, or undefined when it can. */
-export const sshUnavailable = (): string | undefined => {
-  if (!existsSync(SSHD)) return `${SSHD} is not installed (apt-get install openssh-server)`
+/**
+ * Fails with what is missing and what to run when an sshd cannot be started here. `npm test`'s
+ * environment stage installs it (scripts/env/sshd.sh); the tests never skip for want of it.
+ */
+export const requireSshd = (): void => {
+  const setup = "run `npm run setup -- sshd` (scripts/env/sshd.sh installs Debian's openssh-server)"
+  if (!existsSync(SSHD)) throw new Error(`${SSHD} is not installed: ${setup}`)
   for (const cmd of ["ssh-keygen", "ssh-agent", "ssh-add"])
-    if (which(cmd) === undefined) return `${cmd} is not installed (apt-get install openssh-client)`
-  if (process.getuid?.() !== 0) return "the test sshd lets root in with a key: run the tests as root"
+    if (which(cmd) === undefined) throw new Error(`${cmd} is not installed: ${setup}`)
+  if (process.getuid?.() !== 0)
+    throw new Error("the test sshd lets root in with a key: run the tests as root (as `npm test` and CI do)")
   if (which("docker") === undefined)
-    return "the docker CLI is not on PATH: the remote side runs `docker system dial-stdio`"
-  return undefined
+    throw new Error(
+      "the docker CLI is not on PATH: the remote side runs `docker system dial-stdio` (run `npm run setup -- docker`)"
+    )
 }
 
 const portOpen = (port: number): Promise<boolean> =>
