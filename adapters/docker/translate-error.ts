@@ -94,6 +94,14 @@ export const engineError = (
 export const unreachableReason = (ctx: CallContext, detail: string): string =>
   `the engine${ctx.endpoint === undefined ? "" : ` at ${ctx.endpoint}`} did not answer: ${detail}`
 
+/** An ssh:// engine whose host key was refused: nothing was sent to it, so it is unreachable. */
+export const hostKeyRefused = (ctx: CallContext, why: string): DockerError =>
+  engineError(
+    ctx,
+    "unreachable",
+    `the engine${ctx.endpoint === undefined ? "" : ` at ${ctx.endpoint}`} was not contacted: ssh: ${why}`
+  )
+
 /** An error the engine answered with an HTTP status and a message. */
 export const statusError = (ctx: CallContext, status: number, engineMessage: string): DockerError =>
   engineError(ctx, kindOfStatus(status, engineMessage), `${engineMessage} (HTTP ${status})`, status)

@@ -2,7 +2,9 @@
  * An SSH "host" for the fleet tests: a throwaway sshd on 127.0.0.1 (OpenSSH's, from Debian's
  * `openssh-server`) that lets root in with a throwaway key, and an ssh-agent holding that key (moor,
  * through docker-modem and ssh2, authenticates with the agent at SSH_AUTH_SOCK). Over it,
- * docker-modem runs `docker system dial-stdio` on this machine, which talks to engine A.
+ * docker-modem runs `docker system dial-stdio` on this machine, which talks to engine A. moor checks
+ * the sshd's host key: `knownHosts` is a known_hosts file that names it, to give moor (moor.yaml's
+ * `ssh: { known_hosts }`).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -17,6 +19,10 @@ export interface SshHost {
   readonly endpoint: string
   /** For the moor process: SSH_AUTH_SOCK. */
   readonly agentSocket: string
+  /** A known_hosts file naming this sshd's host key (`[127.0.0.1]:PORT ssh-ed25519 ...`). */
+  readonly knownHosts: string
+  /** The host key's fingerprint, as `ssh-keygen -l` prints it (`SHA256:...`). */
+  readonly fingerprint: string
   readonly dir: string
   readonly stop: () => Promise<void>
 }
@@ -127,5 +133,13 @@ export const startSshHost = async (port: number, authorizedKeyOptions = ""): Pro
     await stop()
     throw e
   }
-  return { endpoint: `ssh://root@127.0.0.1:${port}`, agentSocket, dir, stop }
+  const hostPub = execFileSync("ssh-keygen", ["-y", "-f", join(dir, "host_key")], { encoding: "utf8" })
+    .trim()
+    .split(/\s+/)
+    .slice(0, 2)
+    .join(" ")
+  const knownHosts = join(dir, "known_hosts")
+  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostPub}\n`)
+  const fingerprint = execFileSync("ssh-keygen", ["-l", "-f", knownHosts], { encoding: "utf8" }).split(" ")[1] ?? ""
+  return { endpoint: `ssh://root@127.0.0.1:${port}`, agentSocket, knownHosts, fingerprint, dir, stop }
 }
