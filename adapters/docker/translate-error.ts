@@ -28,6 +28,7 @@ export type EngineCall =
   | "image.pull"
   | "network.create"
   | "network.remove"
+  | "network.inspect"
   | "volume.create"
   | "volume.remove"
   | "lock.create"
@@ -56,6 +57,7 @@ const verbs: Record<EngineCall, string> = {
   "image.pull": "pull image",
   "network.create": "create network",
   "network.remove": "remove network",
+  "network.inspect": "inspect network",
   "volume.create": "create volume",
   "volume.remove": "remove volume",
   "lock.create": "take the engine lock",
