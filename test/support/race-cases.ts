@@ -156,6 +156,36 @@ export const raceCases: ReadonlyArray<RaceCase> = [
       "remove: done",
       'remove-network: failed: network <p>u_default is still in use: a container was attached to it since it was observed (another runner, or a person); it is kept (the engine said: remove network "<p>u_default" on host "local": error while removing network: network <p>u_default id <id> has active endpoints (HTTP 403))'
     ]
+  },
+  {
+    name: "an orphan volume that a container made by another runner mounts",
+    before: (p) => [
+      app(
+        `${p}m`,
+        { s: web("moor-fixture/app:1", { mounts: [{ type: "volume", source: "data", target: "/data" }] }) },
+        { volumes: { data: {} } }
+      )
+    ],
+    after: () => [],
+    policy: { removeVolumes: true },
+    other: (p, scope) =>
+      withDocker((d) =>
+        d.createContainer("local", {
+          name: `${p}m-t-1`,
+          image: "moor-fixture/app:1",
+          env: [],
+          labels: { "moor.scope": `${scope}-other` },
+          ports: [],
+          mounts: [{ type: "volume", source: `${p}m_data`, target: "/data", readOnly: false }],
+          networks: []
+        })
+      ),
+    expect: [
+      "stop: done",
+      "remove: done",
+      "remove-network: done",
+      'remove-volume: failed: volume <p>m_data is in use: a container that mounts it was made since it was observed (another runner, or a person); it is kept, with its data (the engine said: remove volume "<p>m_data" on host "local": remove <p>m_data: volume is in use - [<id>] (HTTP 409))'
+    ]
   }
 ]
 

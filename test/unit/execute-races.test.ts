@@ -5,10 +5,11 @@
  * the real engine in test/e2e/races.test.ts.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Stream } from "effect"
+import { Effect, Option, Semaphore, Stream } from "effect"
 import { Docker } from "../../adapters/docker/Docker.ts"
 import { DockerMemory, MemoryEngine } from "../../adapters/docker/memory.ts"
 import { logSources } from "../../runners/cli/logs-command.ts"
+import { runStep } from "../../runners/execute/run-action.ts"
 import { raceCases, runRaceCase } from "../support/race-cases.ts"
 import { baseConfig } from "../support/docker-e2e.ts"
 
@@ -61,6 +62,40 @@ describe("races between runners, on the in-memory engine", () => {
         yield* docker.removeContainer("local", "logs-a")
         const lines = yield* Stream.runCollect(Stream.mergeAll(sources, { concurrency: 1 }))
         expect(lines).toEqual(["b | moor-fixture app version 1 listening on :8080"])
+      }).pipe(Effect.provide(DockerMemory.layer()))
+  )
+
+  it.live(
+    "rename: a container already renamed (by another runner, or by this one when the answer was lost) is done; one gone is not",
+    () =>
+      Effect.gen(function* () {
+        const docker = yield* Docker
+        const o = {
+          scope: "ren",
+          semaphore: yield* Semaphore.make(4),
+          retries: 2,
+          retryBaseMs: 1,
+          callTimeoutMs: 5_000,
+          pullTimeoutMs: 5_000
+        }
+        const labels = { "moor.scope": "ren", "moor.hash": "h2" }
+        const id = yield* docker.createContainer("local", {
+          ...baseConfig("ren", "ren-s-1", "moor-fixture/app:1"),
+          labels
+        })
+        const rename = (container: { name: string; id?: string }, to: string, hash?: string) =>
+          Effect.result(runStep(o, "local", { _tag: "rename", container, to }, hash))
+        // By id: renamed a moment before, to the very name asked for.
+        yield* docker.renameContainer("local", id, "ren-s-1-old")
+        expect((yield* rename({ name: "ren-s-1", id }, "ren-s-1-old"))._tag).toBe("Success")
+        // By name only (a start-first replacement's -next): gone under that name, and the service's name
+        // holds this scope's container of the replacement's spec: another runner finished it.
+        yield* docker.renameContainer("local", id, "ren-s-1")
+        expect((yield* rename({ name: "ren-s-1-next" }, "ren-s-1", "h2"))._tag).toBe("Success")
+        const other = yield* rename({ name: "ren-s-1-next" }, "ren-s-1", "h3")
+        expect(other._tag === "Failure" ? other.failure.message : "").toBe(
+          "rename ren-s-1-next to ren-s-1: ren-s-1-next is gone: it was removed since it was observed (by another runner, or by hand)"
+        )
       }).pipe(Effect.provide(DockerMemory.layer()))
   )
 })
