@@ -6,6 +6,7 @@
  */
 import Dockerode from "dockerode"
 import type { Agent } from "node:http"
+import type { ServerHostKeyAlgorithm } from "ssh2"
 import type { Readable } from "node:stream"
 import { inspect } from "node:util"
 import { Effect, Result } from "effect"
@@ -13,16 +14,12 @@ import type { DockerError } from "./Docker.ts"
 import { httpAgent, httpsAgent } from "./connect-agent.ts"
 import { DEFAULT_ENDPOINT, type EngineConfig, formatEndpoint, loadTls, parseEndpoint } from "./endpoint.ts"
 import { hostKeyCheck } from "./host-keys.ts"
+import { SshAgent } from "./ssh-agent.ts"
 import { type CallContext, engineError, hostKeyRefused, translateError } from "./translate-error.ts"
 
 type Modem = Dockerode["modem"]
 /** docker-modem also takes an http(s) agent; dockerode's types leave it out. */
 type ModemOptions = Dockerode.DockerOptions & { readonly agent?: Agent | undefined }
-/** ssh2's names of host key algorithms (known-hosts.ts lists only names ssh2 supports). */
-type HostKeyAlgorithms = NonNullable<
-  NonNullable<NonNullable<Dockerode.DockerOptions["sshOptions"]>["algorithms"]>["serverHostKey"]
->
-
 export const CONNECT_TIMEOUT_MS = 3_000
 export const OPERATION_TIMEOUT_MS = 60_000
 export const PULL_TIMEOUT_MS = 15 * 60_000
@@ -68,18 +65,24 @@ export const connect = (config: EngineConfig): Result.Result<Connection, string>
       const agent = process.env.SSH_AUTH_SOCK
       const check = hostKeyCheck(endpoint.host, endpoint.port, config.ssh)
       hostKeyRefusal = check.refusal
+      // The host and port are only the HTTP Host header: SshAgent makes the connection.
       options = {
         ...clean,
-        protocol: "ssh",
+        protocol: "http",
         host: endpoint.host,
-        ...(endpoint.port === undefined ? {} : { port: endpoint.port }),
-        ...(endpoint.user === undefined ? {} : { username: endpoint.user }),
-        sshOptions: {
-          readyTimeout: CONNECT_TIMEOUT_MS,
-          ...(agent === undefined ? {} : { agent }),
-          hostVerifier: (key: Buffer) => check.verify(key),
-          algorithms: { serverHostKey: [...check.algorithms] as HostKeyAlgorithms }
-        }
+        port: endpoint.port ?? 22,
+        agent: opaque(
+          new SshAgent({
+            host: endpoint.host,
+            port: endpoint.port ?? 22,
+            ...(endpoint.user === undefined ? {} : { username: endpoint.user }),
+            readyTimeout: CONNECT_TIMEOUT_MS,
+            ...(agent === undefined ? {} : { agent }),
+            hostVerifier: (key: Buffer) => check.verify(key),
+            algorithms: { serverHostKey: [...check.algorithms] as Array<ServerHostKeyAlgorithm> }
+          }),
+          "SshAgent"
+        )
       }
     } else if (config.tls === undefined) {
       options = {
