@@ -1,14 +1,14 @@
 /**
  * End-to-end and gauntlet tests never skip: a missing prerequisite (a server, sshd, engine B) fails
  * the run with what is missing, because a skipped test on a broken environment is a green that lies.
- * `npm test` sets the environment up first (scripts/test-env.sh). This reads the test files for the
- * ways a test can quietly not run.
+ * `npm test` sets the environment up first (scripts/test-env.sh). This reads the test files (and the
+ * support they share) for the ways a test can quietly not run.
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 
-const dirs = ["test/e2e", "test/gauntlet"]
+const dirs = ["test/e2e", "test/gauntlet", "test/support"]
 const files = dirs.flatMap((d) =>
   readdirSync(d)
     .filter((f) => f.endsWith(".ts"))
