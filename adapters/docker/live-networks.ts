@@ -106,7 +106,7 @@ export const makeLiveNetworks = (use: Use) => {
             : Effect.fail(
                 retold(
                   e,
-                  `${e.message}: several networks have that name and moor did not make them all for one scope: keep one (docker network ls --filter name=${name}, then docker network rm the others)`
+                  `${e.message}: several networks have that name, and they are not duplicates moor may fold (made for other scopes or by someone else, or each in use): keep one (docker network ls --filter name=${name}, then docker network rm the others)`
                 )
               )
         )
