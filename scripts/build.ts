@@ -73,8 +73,8 @@ export const replacements: ReadonlyArray<Replacement> = [
   },
   {
     filter: /^ssh2$/,
-    from: libOf("docker-modem"),
-    why: "docker-modem needs ssh2's client only (not its server, key generation or SFTP)",
+    from: /[\\/](node_modules[\\/]docker-modem[\\/]lib|adapters[\\/]docker)$/,
+    why: "moor's ssh agent (adapters/docker/ssh-agent.ts) and docker-modem need ssh2's client only (not its server, key generation or SFTP)",
     contents: () => 'module.exports = { Client: require("ssh2/lib/client.js") }'
   },
   {

@@ -3,8 +3,8 @@
 # a few milliseconds. One summary line per part with its time (MOOR_ENV_QUIET=1: none); errors go
 # to stderr with what to do. Needs root only to install or start something.
 #
-#   scripts/test-env.sh [PART...]    PART: docker fixtures postgres nats engine-b
-#                                    (none: docker fixtures postgres nats)
+#   scripts/test-env.sh [PART...]    PART: docker fixtures postgres nats engine-b sshd
+#                                    (none: docker fixtures postgres nats sshd)
 #   scripts/test-env.sh start-engine-b | stop-engine-b | status-engine-b | purge-engine-b
 #   scripts/test-env.sh stop-postgres | stop-nats
 #
@@ -15,12 +15,14 @@
 #   engine-b  a second engine standing for a second host: unix:///run/moor-engine-b.sock and
 #             tcp://10.213.255.2:2376 (mutual TLS, certs /var/lib/moor-engine-b/tls/client),
 #             with a copy of the fixture images; implies docker and fixtures
+#   sshd      OpenSSH's sshd and client tools (Debian's openssh-server) for the ssh:// tests, which
+#             start their own throwaway sshd on 127.0.0.1; nothing is left running
 #
 # Tests find these endpoints through test/support/env.ts. Details and env vars: scripts/env/*.sh.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
-parts=(docker fixtures postgres nats engine-b)
+parts=(docker fixtures postgres nats engine-b sshd)
 
 usage() {
   echo "usage: scripts/test-env.sh [${parts[*]}]... | start-engine-b | stop-engine-b | status-engine-b | purge-engine-b | stop-postgres | stop-nats" >&2
@@ -63,7 +65,7 @@ case "${1:-}" in
 esac
 
 want=("$@")
-((${#want[@]})) || want=(docker fixtures postgres nats)
+((${#want[@]})) || want=(docker fixtures postgres nats sshd)
 declare -A asked=()
 for w in "${want[@]}"; do
   [[ " ${parts[*]} " == *" $w "* ]] || { echo "test-env: unknown part '$w'" >&2; usage; }

@@ -30,6 +30,16 @@ export class DockerError extends Schema.TaggedError<DockerError>()("DockerError"
   status: Schema.optionalKey(Schema.Number)
 }) {}
 
+/** The same error told in other words (and, when given, as another kind: the kind decides retries). */
+export const retold = (e: DockerError, message: string, kind: DockerErrorKind = e.kind): DockerError =>
+  new DockerError({
+    host: e.host,
+    op: e.op,
+    kind,
+    message,
+    ...(e.status === undefined ? {} : { status: e.status })
+  })
+
 export const isRetryable = (e: DockerError): boolean =>
   e.kind === "transient" || e.kind === "conflict" || e.kind === "timeout"
 
@@ -116,7 +126,11 @@ export interface DockerShape {
   readonly ping: (host: string) => Effect.Effect<void, DockerError>
   /** `platform` (`linux/arm64`): the variant to pull, as a service's `platform` asks. */
   readonly pull: (host: string, image: string, platform?: string) => Effect.Effect<void, DockerError>
-  /** A network of that name already there: `conflict`. */
+  /**
+   * A network of that name already there: `conflict`, also when another runner created it at the
+   * same moment (on engines that then make two networks of one name, the duplicates are folded into
+   * one: live-networks.ts). Either way one network of that name is left.
+   */
   readonly createNetwork: (host: string, spec: NetworkSpec) => Effect.Effect<void, DockerError>
   /** Missing: `not-found`; still used by a running container: `conflict`. */
   readonly removeNetwork: (host: string, name: string) => Effect.Effect<void, DockerError>

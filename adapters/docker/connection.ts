@@ -6,18 +6,20 @@
  */
 import Dockerode from "dockerode"
 import type { Agent } from "node:http"
+import type { ServerHostKeyAlgorithm } from "ssh2"
 import type { Readable } from "node:stream"
 import { inspect } from "node:util"
 import { Effect, Result } from "effect"
 import type { DockerError } from "./Docker.ts"
 import { httpAgent, httpsAgent } from "./connect-agent.ts"
 import { DEFAULT_ENDPOINT, type EngineConfig, formatEndpoint, loadTls, parseEndpoint } from "./endpoint.ts"
-import { type CallContext, engineError, translateError } from "./translate-error.ts"
+import { hostKeyCheck } from "./host-keys.ts"
+import { SshAgent } from "./ssh-agent.ts"
+import { type CallContext, engineError, hostKeyRefused, translateError } from "./translate-error.ts"
 
 type Modem = Dockerode["modem"]
 /** docker-modem also takes an http(s) agent; dockerode's types leave it out. */
 type ModemOptions = Dockerode.DockerOptions & { readonly agent?: Agent | undefined }
-
 export const CONNECT_TIMEOUT_MS = 3_000
 export const OPERATION_TIMEOUT_MS = 60_000
 export const PULL_TIMEOUT_MS = 15 * 60_000
@@ -27,6 +29,8 @@ export interface Connection {
   /** The endpoint, as shown in messages. */
   readonly endpoint: string
   readonly modem: Modem
+  /** ssh:// only: why the host key was refused, when it was (known_hosts, see host-keys.ts). */
+  readonly hostKeyRefusal?: (() => string | undefined) | undefined
 }
 
 /**
@@ -47,6 +51,7 @@ export const connect = (config: EngineConfig): Result.Result<Connection, string>
     const none = { socketPath: undefined, host: undefined, port: undefined, username: undefined, timeout: undefined }
     const clean = { ...none, ca: undefined, cert: undefined, key: undefined, version: undefined, headers: {} }
     let options: ModemOptions
+    let hostKeyRefusal: Connection["hostKeyRefusal"]
     if (endpoint._tag === "unix") {
       options = {
         ...clean,
@@ -58,13 +63,26 @@ export const connect = (config: EngineConfig): Result.Result<Connection, string>
       if (config.tls !== undefined)
         return yield* Result.fail(`engine "${config.name}": TLS files are for tcp:// endpoints, not ssh://`)
       const agent = process.env.SSH_AUTH_SOCK
+      const check = hostKeyCheck(endpoint.host, endpoint.port, config.ssh)
+      hostKeyRefusal = check.refusal
+      // The host and port are only the HTTP Host header: SshAgent makes the connection.
       options = {
         ...clean,
-        protocol: "ssh",
+        protocol: "http",
         host: endpoint.host,
-        ...(endpoint.port === undefined ? {} : { port: endpoint.port }),
-        ...(endpoint.user === undefined ? {} : { username: endpoint.user }),
-        sshOptions: { readyTimeout: CONNECT_TIMEOUT_MS, ...(agent === undefined ? {} : { agent }) }
+        port: endpoint.port ?? 22,
+        agent: opaque(
+          new SshAgent({
+            host: endpoint.host,
+            port: endpoint.port ?? 22,
+            ...(endpoint.user === undefined ? {} : { username: endpoint.user }),
+            readyTimeout: CONNECT_TIMEOUT_MS,
+            ...(agent === undefined ? {} : { agent }),
+            hostVerifier: (key: Buffer) => check.verify(key),
+            algorithms: { serverHostKey: [...check.algorithms] as Array<ServerHostKeyAlgorithm> }
+          }),
+          "SshAgent"
+        )
       }
     } else if (config.tls === undefined) {
       options = {
@@ -88,7 +106,12 @@ export const connect = (config: EngineConfig): Result.Result<Connection, string>
       }
     }
     try {
-      return { host: config.name, endpoint: formatEndpoint(endpoint), modem: new Dockerode(options).modem }
+      return {
+        host: config.name,
+        endpoint: formatEndpoint(endpoint),
+        modem: new Dockerode(options).modem,
+        ...(hostKeyRefusal === undefined ? {} : { hostKeyRefusal })
+      }
     } catch (e) {
       return yield* Result.fail(`engine "${config.name}": ${e instanceof Error ? e.message : String(e)}`)
     }
@@ -112,6 +135,9 @@ const statusCodes = (alsoOk: ReadonlyArray<number> | undefined): Record<number, 
   return codes
 }
 
+/** ssh2's error when the host verifier said no. */
+const isHostDenied = (e: unknown): boolean => e instanceof Error && /Host denied/i.test(e.message)
+
 const dial = (conn: Connection, ctx: CallContext, options: CallOptions, isStream: boolean) =>
   Effect.tryPromise({
     try: (signal) =>
@@ -131,7 +157,11 @@ const dial = (conn: Connection, ctx: CallContext, options: CallOptions, isStream
           (err, data) => (err === null ? resolve(data) : reject(err))
         )
       }),
-    catch: (e) => translateError(e, ctx)
+    catch: (e) => {
+      // ssh2 says only "Host denied"; the check knows why.
+      const refusal = conn.hostKeyRefusal?.()
+      return refusal !== undefined && isHostDenied(e) ? hostKeyRefused(ctx, refusal) : translateError(e, ctx)
+    }
   }).pipe(
     Effect.timeoutOrElse({
       duration: options.timeoutMs ?? OPERATION_TIMEOUT_MS,

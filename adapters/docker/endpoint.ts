@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs"
 import { homedir } from "node:os"
 import { join } from "node:path"
 import { Result } from "effect"
+import type { SshSettings } from "./host-keys.ts"
 
 /** One engine as declared: its host name in moor, and how to reach it. */
 export interface EngineConfig {
@@ -15,6 +16,8 @@ export interface EngineConfig {
   readonly endpoint?: string | undefined
   /** File paths of the client's TLS material (PEM). Any of them turns TLS on for `tcp://`. */
   readonly tls?: TlsFiles | undefined
+  /** How the host key of an `ssh://` engine is checked (default: ~/.ssh/known_hosts, nothing recorded). */
+  readonly ssh?: SshSettings | undefined
 }
 export interface TlsFiles {
   readonly ca?: string | undefined

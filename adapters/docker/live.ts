@@ -17,8 +17,9 @@ import {
   type VolumeSpec
 } from "./Docker.ts"
 import { type Connection, OPERATION_TIMEOUT_MS, PULL_TIMEOUT_MS, call, connect } from "./connection.ts"
-import { createBody, networkBody } from "./create-body.ts"
+import { createBody } from "./create-body.ts"
 import { makeLiveLock } from "./live-lock.ts"
+import { makeLiveNetworks } from "./live-networks.ts"
 import { type EngineConfig, engineFromEnv } from "./endpoint.ts"
 import { execIn, followEvents, followLogs, followPull } from "./live-streams.ts"
 import {
@@ -188,6 +189,8 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
       })
     })
 
+    const networks = makeLiveNetworks(use)
+
     const shape: DockerShape = {
       hosts,
       observe,
@@ -205,14 +208,10 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
         )
       }),
       createNetwork: Effect.fn("Docker.createNetwork")(function* (host: string, spec: NetworkSpec) {
-        yield* simple(host, "network.create", spec.name, {
-          method: "POST",
-          path: "/networks/create",
-          body: networkBody(spec)
-        })
+        yield* networks.createNetwork(host, spec)
       }),
       removeNetwork: Effect.fn("Docker.removeNetwork")(function* (host: string, name: string) {
-        yield* simple(host, "network.remove", name, { method: "DELETE", path: `/networks/${enc(name)}` })
+        yield* networks.removeNetwork(host, name)
       }),
       createVolume: Effect.fn("Docker.createVolume")(function* (host: string, spec: VolumeSpec) {
         yield* simple(host, "volume.create", spec.name, {
@@ -231,11 +230,15 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
       }),
       createContainer,
       startContainer: Effect.fn("Docker.startContainer")(function* (host: string, ref: string) {
-        yield* simple(host, "container.start", ref, {
-          method: "POST",
-          path: `/containers/${enc(ref)}/start`,
-          alsoOk: [304]
-        })
+        // Its networks are named by name until it starts: duplicates of one are folded first.
+        yield* networks.unambiguous(
+          host,
+          simple(host, "container.start", ref, {
+            method: "POST",
+            path: `/containers/${enc(ref)}/start`,
+            alsoOk: [304]
+          })
+        )
       }),
       stopContainer,
       removeContainer,

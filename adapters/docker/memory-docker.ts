@@ -157,8 +157,12 @@ export const makeMemoryDocker = (world: World): DockerShape => {
           containers.push(listed)
           continue
         }
+        // Like the live adapter: gone since the list (removed, or the engine says so), it is not
+        // there any more; any other failure leaves the list's view.
         const inspected = yield* Effect.result(gate(world, host, "container.inspect", c.id))
-        containers.push(inspected._tag === "Success" ? containerFromInspect(inspectJson(c)) : listed)
+        if (inspected._tag === "Success") {
+          if (h.containers.get(c.id) === c) containers.push(containerFromInspect(inspectJson(c)))
+        } else if (inspected.failure.kind !== "not-found") containers.push(listed)
       }
       const tagsById = new Map<string, Array<string>>()
       for (const [ref, image] of h.images)

@@ -28,6 +28,7 @@ export type EngineCall =
   | "image.pull"
   | "network.create"
   | "network.remove"
+  | "network.inspect"
   | "volume.create"
   | "volume.remove"
   | "lock.create"
@@ -58,6 +59,7 @@ const verbs: Record<EngineCall, string> = {
   "image.pull": "pull image",
   "network.create": "create network",
   "network.remove": "remove network",
+  "network.inspect": "inspect network",
   "volume.create": "create volume",
   "volume.remove": "remove volume",
   "lock.create": "take the engine lock",
@@ -97,6 +99,14 @@ export const engineError = (
 /** The reason given for a host that does not answer, with the endpoint when known. */
 export const unreachableReason = (ctx: CallContext, detail: string): string =>
   `the engine${ctx.endpoint === undefined ? "" : ` at ${ctx.endpoint}`} did not answer: ${detail}`
+
+/** An ssh:// engine whose host key was refused: nothing was sent to it, so it is unreachable. */
+export const hostKeyRefused = (ctx: CallContext, why: string): DockerError =>
+  engineError(
+    ctx,
+    "unreachable",
+    `the engine${ctx.endpoint === undefined ? "" : ` at ${ctx.endpoint}`} was not contacted: ssh: ${why}`
+  )
 
 /** An error the engine answered with an HTTP status and a message. */
 export const statusError = (ctx: CallContext, status: number, engineMessage: string): DockerError =>

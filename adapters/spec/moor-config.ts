@@ -1,16 +1,18 @@
 /**
- * `moor.yaml` (scope, hosts, env) and `hosts.yaml` (the hosts list alone) at the spec root.
- * Host entries: `{ name, engine, tls: { ca, cert, key } | cert_path, labels }`; certificate
- * paths are relative to the spec root. `env: { allow: [MOOR_NAME], env_file_dirs: [DIR] }` lets
- * the spec read moor's own variables it names, and env files in those directories outside the
- * spec (see spec-guard.ts).
+ * `moor.yaml` (scope, hosts, env, profiles, ssh) and `hosts.yaml` (the hosts list alone) at the spec root.
+ * Host entries: `{ name, engine, tls: { ca, cert, key } | cert_path, ssh, labels }`; certificate
+ * and known_hosts paths are relative to the spec root. `env: { allow: [MOOR_NAME], env_file_dirs: [DIR] }`
+ * lets the spec read moor's own variables it names, and env files in those directories outside the
+ * spec (see spec-guard.ts). `ssh: { known_hosts, accept_new }` at the top of moor.yaml applies to its
+ * ssh:// hosts; a host's own `ssh:` keys override it. `profiles:` enables Compose profiles.
  */
+import { homedir } from "node:os"
 import * as nodePath from "node:path"
 import type { Host } from "../../core/model/desired.ts"
 import { NAME } from "./names.ts"
 import { at, Problems, type SpecProblem } from "./problems.ts"
-import { listOrDict, map, type Reader, readKeys, seq, sorted, stringOrList, text } from "./reader.ts"
-import type { EngineConnection } from "./spec-types.ts"
+import { bool, listOrDict, map, type Reader, readKeys, seq, sorted, stringOrList, text } from "./reader.ts"
+import type { EngineConnection, SshSettings } from "./spec-types.ts"
 import { parseYaml, type YNode } from "./yaml-tree.ts"
 
 export interface DeclaredHost {
@@ -65,6 +67,7 @@ export const parseMoorYaml = (content: string, file: string, root: string): Moor
   let hosts: ReadonlyArray<DeclaredHost> | undefined
   let env: EnvPolicy | undefined
   let profiles: ReadonlyArray<string> | undefined
+  let ssh: { readonly settings: SshSettings; readonly node: YNode } | undefined
   readKeys(r, m, "", {
     read: {
       env: (e, p) => {
@@ -94,15 +97,69 @@ export const parseMoorYaml = (content: string, file: string, root: string): Moor
       },
       hosts: (e, p) => {
         hosts = readHosts(r, e.value, p, root)
+      },
+      ssh: (e, p) => {
+        const settings = readSsh(r, e.value, p, root)
+        if (settings !== undefined) ssh = { settings, node: e.value }
+      }
+    }
+  })
+  if (ssh !== undefined && hosts === undefined) {
+    r.problems.fail(
+      ssh.node.pos,
+      "ssh",
+      "ssh: applies to the hosts declared in moor.yaml, and it declares none: declare them here (hosts:), or put ssh: on each host of hosts.yaml (the default host reads ~/.ssh/known_hosts)"
+    )
+  }
+  const defaults = ssh?.settings
+  return {
+    ...(scope === undefined ? {} : { scope }),
+    ...(hosts === undefined
+      ? {}
+      : { hosts: defaults === undefined ? hosts : hosts.map((h) => withSshDefaults(h, defaults)) }),
+    ...(env === undefined ? {} : { env }),
+    ...(profiles === undefined ? {} : { profiles }),
+    problems: r.problems.errors
+  }
+}
+
+/** The top-level `ssh:` under a host's own keys, for ssh:// engines only. */
+const withSshDefaults = (h: DeclaredHost, defaults: SshSettings): DeclaredHost =>
+  h.engine.endpoint?.startsWith("ssh://") === true
+    ? { ...h, engine: { ...h.engine, ssh: { ...defaults, ...h.engine.ssh } } }
+    : h
+
+/** A path as written in moor.yaml: `~/...` in the home directory, relative ones from the spec root. */
+const specPath = (root: string, v: string): string =>
+  v === "~" || v.startsWith("~/") ? nodePath.join(homedir(), v.slice(1)) : nodePath.resolve(root, v)
+
+/** `ssh: { known_hosts: PATH, accept_new: BOOL }`. */
+const readSsh = (r: Reader, node: YNode, path: string, root: string): SshSettings | undefined => {
+  const m = map(r, node, path)
+  if (m === undefined) return undefined
+  let knownHosts: string | undefined
+  let acceptNew: boolean | undefined
+  readKeys(r, m, path, {
+    read: {
+      known_hosts: (e, p) => {
+        const v = text(r, e.value, p)
+        if (v === undefined) return
+        if (v.trim() === "")
+          r.problems.fail(
+            e.value.pos,
+            p,
+            "known_hosts is empty: give a file (relative to the spec root, absolute, or ~/...), or leave the key out for ~/.ssh/known_hosts"
+          )
+        else knownHosts = specPath(root, v.trim())
+      },
+      accept_new: (e, p) => {
+        acceptNew = bool(r, e.value, p)
       }
     }
   })
   return {
-    ...(scope === undefined ? {} : { scope }),
-    ...(hosts === undefined ? {} : { hosts }),
-    ...(env === undefined ? {} : { env }),
-    ...(profiles === undefined ? {} : { profiles }),
-    problems: r.problems.errors
+    ...(knownHosts === undefined ? {} : { knownHosts }),
+    ...(acceptNew === undefined ? {} : { acceptNew })
   }
 }
 
@@ -192,6 +249,8 @@ const readHost = (r: Reader, node: YNode, path: string, root: string): DeclaredH
   let labels: Record<string, string> | undefined
   let tls: EngineConnection["tls"]
   let tlsAt: YNode | undefined
+  let ssh: SshSettings | undefined
+  let sshAt: YNode | undefined
   const files: Array<CertificateFile> = []
   const file = (n: YNode, p: string): string | undefined => {
     const v = text(r, n, p)
@@ -242,6 +301,10 @@ const readHost = (r: Reader, node: YNode, path: string, root: string): DeclaredH
           r.problems.fail(e.value.pos, p, "tls needs ca, cert and key (paths relative to the spec root)")
         } else tls = { ca, cert, key }
       },
+      ssh: (e, p) => {
+        sshAt = e.value
+        ssh = readSsh(r, e.value, p, root)
+      },
       cert_path: (e, p) => {
         tlsAt = e.value
         const dir = text(r, e.value, p)
@@ -265,11 +328,15 @@ const readHost = (r: Reader, node: YNode, path: string, root: string): DeclaredH
   if (tls !== undefined && (endpoint === undefined || !endpoint.startsWith("tcp://"))) {
     r.problems.fail(tlsAt?.pos, path, "TLS certificates only apply to a tcp:// engine")
   }
+  if (ssh !== undefined && (endpoint === undefined || !endpoint.startsWith("ssh://"))) {
+    r.problems.fail(sshAt?.pos, at(path, "ssh"), "ssh: only applies to an ssh:// engine")
+  }
   const host: Host = { name, ...(labels === undefined ? {} : { labels }) }
   const engine: EngineConnection = {
     name,
     ...(endpoint === undefined ? {} : { endpoint }),
-    ...(tls === undefined ? {} : { tls })
+    ...(tls === undefined ? {} : { tls }),
+    ...(ssh === undefined ? {} : { ssh })
   }
   return { host, engine, files }
 }

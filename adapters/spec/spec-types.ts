@@ -9,6 +9,14 @@ export interface EngineConnection {
   readonly endpoint?: string
   /** Absolute paths of the client certificate files. */
   readonly tls?: { readonly ca: string; readonly cert: string; readonly key: string }
+  /** `ssh://` only: how the host key is checked (`ssh:` in moor.yaml). */
+  readonly ssh?: SshSettings
+}
+
+/** moor.yaml's `ssh:`: the known_hosts file (absolute) instead of ~/.ssh/known_hosts, and accept-new. */
+export interface SshSettings {
+  readonly knownHosts?: string
+  readonly acceptNew?: boolean
 }
 
 export interface AppFile {

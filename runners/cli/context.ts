@@ -73,13 +73,15 @@ export const loadSpec = Effect.fn("loadSpec")(function* (path: string, flags: Gl
   }
   const desired = decoded.success
   const defaultHost = defaultHostOf(desired)
-  // --docker-host replaces the default host's endpoint; its TLS material still applies to a tcp:// one.
+  // --docker-host replaces the default host's endpoint; its TLS material still applies to a tcp:// one,
+  // its ssh settings to an ssh:// one.
   const engines: Array<EngineConfig> = spec.engines.map((e) =>
     Option.isSome(flags.dockerHost) && e.name === defaultHost
       ? {
           name: e.name,
           endpoint: flags.dockerHost.value,
-          ...(e.tls !== undefined && flags.dockerHost.value.startsWith("tcp://") ? { tls: e.tls } : {})
+          ...(e.tls !== undefined && flags.dockerHost.value.startsWith("tcp://") ? { tls: e.tls } : {}),
+          ...(e.ssh !== undefined && flags.dockerHost.value.startsWith("ssh://") ? { ssh: e.ssh } : {})
         }
       : e
   )

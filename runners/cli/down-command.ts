@@ -49,10 +49,19 @@ export const downCommand = Command.make(
           execute: { onResult: (r) => Effect.sync(() => flags.quiet || print(resultLine(r))) }
         }).pipe(Effect.provide(servicesFor(loaded)))
         if (pass.firstPlan.actions.length === 0) {
-          return yield* new CliFailure({
-            message: `app ${flags.app} has nothing on the hosts of ${flags.spec} (scope ${desired.scope})`,
-            exitCode: 1
-          })
+          // Taken down already (by another runner a moment before, or by an earlier down): done.
+          // Not in the spec either: most likely a mistyped name.
+          const inSpec = [...loaded.desired.apps, ...loaded.desired.invalid].some((a) => a.name === flags.app)
+          if (!inSpec) {
+            return yield* new CliFailure({
+              message: `app ${flags.app} is not in the spec at ${flags.spec}, and nothing of it is on its hosts (scope ${desired.scope}): is the name right?`,
+              exitCode: 1
+            })
+          }
+          print(
+            `${flags.app} is already down: nothing of it is on the hosts of ${flags.spec} (scope ${desired.scope}).`
+          )
+          return
         }
         if (!flags.quiet) print(appsTable(pass))
         print(`${flags.app} is down${flags.volumes ? ", volumes removed" : " (volumes kept; --volumes removes them)"}.`)

@@ -1,12 +1,49 @@
 /** `moor logs APP [SERVICE]`: the app's containers' logs, each line prefixed by its service; --follow, --tail. */
 import { Effect, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { Docker } from "../../adapters/docker/Docker.ts"
+import { Docker, type DockerError } from "../../adapters/docker/Docker.ts"
 import { Label } from "../../core/names.ts"
 import { globalFlags } from "./commands.ts"
 import { loadSpec, servicesFor } from "./context.ts"
 import { CliFailure, reportFailures } from "./errors.ts"
 import { dim, print } from "./output.ts"
+
+/**
+ * One stream of lines per container of the app (of one service, when given), each line prefixed by
+ * its service (and host, on a fleet). A container gone by the time its logs are read (replaced or
+ * removed by another runner since it was observed) has no lines; it is not an error.
+ */
+export const logSources = (
+  hosts: ReadonlyArray<string>,
+  scope: string,
+  app: string,
+  service: Option.Option<string>,
+  options: { readonly follow: boolean; readonly tail?: number | undefined }
+): Effect.Effect<Array<Stream.Stream<string, DockerError>>, never, Docker> =>
+  Effect.gen(function* () {
+    const docker = yield* Docker
+    const sources: Array<Stream.Stream<string, DockerError>> = []
+    for (const host of hosts) {
+      const observed = yield* docker.observe(host, scope)
+      if (observed._tag !== "Known") continue
+      for (const c of observed.containers) {
+        if (c.labels[Label.app] !== app) continue
+        const name = c.labels[Label.service] ?? "?"
+        if (Option.isSome(service) && name !== service.value) continue
+        const prefix = dim(`${hosts.length > 1 ? `${host}/` : ""}${name} | `)
+        sources.push(
+          docker.logs(host, c.id, options).pipe(
+            Stream.map((line) => `${prefix}${line}`),
+            Stream.catchIf(
+              (e) => e.kind === "not-found",
+              () => Stream.empty
+            )
+          )
+        )
+      }
+    }
+    return sources
+  })
 
 export const logsCommand = Command.make(
   "logs",
@@ -30,26 +67,10 @@ export const logsCommand = Command.make(
       Effect.gen(function* () {
         const loaded = yield* loadSpec(flags.spec, flags)
         const body = Effect.gen(function* () {
-          const docker = yield* Docker
-          const sources: Array<Stream.Stream<string, unknown>> = []
-          for (const host of loaded.hosts) {
-            const observed = yield* docker.observe(host, loaded.desired.scope)
-            if (observed._tag !== "Known") continue
-            for (const c of observed.containers) {
-              if (c.labels[Label.app] !== flags.app) continue
-              const service = c.labels[Label.service] ?? "?"
-              if (Option.isSome(flags.service) && service !== flags.service.value) continue
-              const prefix = dim(`${loaded.hosts.length > 1 ? `${host}/` : ""}${service} | `)
-              sources.push(
-                docker
-                  .logs(host, c.id, {
-                    follow: flags.follow,
-                    ...(Option.isSome(flags.tail) ? { tail: flags.tail.value } : {})
-                  })
-                  .pipe(Stream.map((line) => `${prefix}${line}`))
-              )
-            }
-          }
+          const sources = yield* logSources(loaded.hosts, loaded.desired.scope, flags.app, flags.service, {
+            follow: flags.follow,
+            ...(Option.isSome(flags.tail) ? { tail: flags.tail.value } : {})
+          })
           if (sources.length === 0) {
             return yield* new CliFailure({
               message: `no containers of app ${flags.app}${Option.isSome(flags.service) ? `, service ${flags.service.value}` : ""} in scope ${loaded.desired.scope}`,

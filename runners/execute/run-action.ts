@@ -2,10 +2,18 @@
  * One action, as engine calls. No decisions here: the plan says what to do; this says how, one
  * operation per call. A container referred to by name only is checked to be this scope's before a
  * stop, remove or rename.
+ *
+ * Another runner (or a person) may have done the same thing a moment before, between the
+ * observation the plan comes from and the call (docs/reliability.md, "Races between runners"):
+ * what is already there is done (a network, a volume, the same container, a container already
+ * started, stopped or renamed, a replacement already made), what is already gone is done (a
+ * container, network or volume removed); a real conflict fails with a message that says what holds
+ * the name or uses the thing, and what to do.
  */
 import { Duration, Effect } from "effect"
-import { Docker, type DockerError } from "../../adapters/docker/Docker.ts"
+import { Docker, type DockerError, retold } from "../../adapters/docker/Docker.ts"
 import { Label } from "../../core/names.ts"
+import type { ObservedContainer } from "../../core/model/observed.ts"
 import type { Action, ContainerRef, ExecHookConfig, Step } from "../../core/model/plan.ts"
 import { ActionFailed, type CallOptions, engineCall } from "./engine-call.ts"
 import { lastBytes } from "./result.ts"
@@ -21,10 +29,17 @@ export interface RunOptions extends CallOptions {
 
 const refOf = (c: ContainerRef): string => c.id ?? c.name
 
-/** Refuses to act on a container, named but not identified, that does not carry this scope's label. */
+/** Gone from the engine: what a stop or a removal wanted. */
+const isGone = (e: DockerError): boolean => e.kind === "not-found"
+const done = () => Effect.void
+
+/**
+ * Refuses to act on a container, named but not identified, that does not carry this scope's label;
+ * returns what the name holds now (undefined: nothing, or the container was identified by id).
+ */
 const ensureOwned = (o: RunOptions, host: string, c: ContainerRef) =>
   Effect.gen(function* () {
-    if (c.id !== undefined) return
+    if (c.id !== undefined) return undefined
     const docker = yield* Docker
     const found = yield* engineCall(o, `inspect ${c.name}`, o.callTimeoutMs, docker.inspectContainer(host, c.name))
     if (found !== undefined && found.labels[Label.scope] !== o.scope) {
@@ -32,6 +47,7 @@ const ensureOwned = (o: RunOptions, host: string, c: ContainerRef) =>
         message: `refusing to touch container ${c.name}: it does not carry ${Label.scope}=${o.scope}`
       })
     }
+    return found
   })
 
 /** `post_start` / `pre_stop` commands, one after the other inside the container; the first that fails ends it. */
@@ -68,7 +84,14 @@ const runExecHooks = (
     }
   })
 
-export const runStep = (o: RunOptions, host: string, step: Step) =>
+/** This scope's container, made from the spec whose hash is `hash`. */
+const isOurs = (o: RunOptions, c: ObservedContainer | undefined, hash: string | undefined): boolean =>
+  c !== undefined && c.labels[Label.scope] === o.scope && hash !== undefined && c.labels[Label.hash] === hash
+
+const ownerOf = (c: ObservedContainer): string =>
+  c.labels[Label.scope] === undefined ? `no ${Label.scope} label` : `${Label.scope}=${c.labels[Label.scope]}`
+
+export const runStep = (o: RunOptions, host: string, step: Step, expectedHash?: string) =>
   Effect.gen(function* () {
     const docker = yield* Docker
     const call = <A>(what: string, eff: Effect.Effect<A, DockerError>, timeoutMs = o.callTimeoutMs) =>
@@ -76,31 +99,59 @@ export const runStep = (o: RunOptions, host: string, step: Step) =>
     switch (step._tag) {
       case "create": {
         // Another runner (one that does not share this one's leases) may have created the very same
-        // container a moment ago: that is done, not a failure. Anything else holding the name is.
+        // container a moment ago: that is done, not a failure. Anything else holding the name is, and
+        // no retry frees the name: it fails at once, saying what holds it.
         const config = step.container
+        const hash = config.labels[Label.hash]
         const created = docker.createContainer(host, config).pipe(
           Effect.asVoid,
           Effect.catchIf(
             (e) => e.kind === "conflict",
             (e) =>
               Effect.flatMap(docker.inspectContainer(host, config.name), (there) =>
-                there !== undefined &&
-                there.labels[Label.scope] === o.scope &&
-                there.labels[Label.hash] !== undefined &&
-                there.labels[Label.hash] === config.labels[Label.hash]
-                  ? Effect.void
-                  : Effect.fail(e)
+                // Gone again (being removed): the conflict stands, and is retried.
+                there === undefined
+                  ? Effect.fail(e)
+                  : isOurs(o, there, hash)
+                    ? done()
+                    : Effect.fail(
+                        retold(
+                          e,
+                          there.labels[Label.scope] === o.scope
+                            ? `the name ${config.name} was taken a moment ago by a container of this scope made from another version of the spec (another runner?); the next pass reconciles it`
+                            : `the name ${config.name} is taken by a container moor does not own here (${ownerOf(there)}, id ${there.id.slice(0, 12)}): remove or rename that container, or rename the service`,
+                          "rejected"
+                        )
+                      )
               )
           )
         )
         yield* call(`create ${config.name}`, created)
         return
       }
-      case "start":
-        yield* call(`start ${step.container.name}`, docker.startContainer(host, refOf(step.container)))
-        if (step.postStart !== undefined)
-          yield* runExecHooks(o, host, refOf(step.container), "post_start", step.postStart)
+      case "start": {
+        // A 404 is the container gone, or one of its networks: say which.
+        const ref = refOf(step.container)
+        const started = docker
+          .startContainer(host, ref)
+          .pipe(
+            Effect.catchIf(isGone, (e) =>
+              Effect.flatMap(docker.inspectContainer(host, ref), (there) =>
+                Effect.fail(
+                  there !== undefined
+                    ? e
+                    : retold(
+                        e,
+                        `${step.container.name} is gone: it was removed since it was observed (by another runner, or by hand); the next pass creates it again`
+                      )
+                )
+              )
+            )
+          )
+        yield* call(`start ${step.container.name}`, started)
+        if (step.postStart !== undefined) yield* runExecHooks(o, host, ref, "post_start", step.postStart)
         return
+      }
       case "stop": {
         yield* ensureOwned(o, host, step.container)
         // pre_stop commands run while the container still runs; one that fails does not keep it running.
@@ -111,7 +162,8 @@ export const runStep = (o: RunOptions, host: string, step: Step) =>
         const grace = step.timeoutMs ?? 10_000
         yield* call(
           `stop ${step.container.name}`,
-          docker.stopContainer(host, refOf(step.container), grace),
+          // Stopped already, or gone: it is not running, which is what was asked.
+          docker.stopContainer(host, refOf(step.container), grace).pipe(Effect.catchIf(isGone, done)),
           grace + o.callTimeoutMs
         )
         return
@@ -120,13 +172,33 @@ export const runStep = (o: RunOptions, host: string, step: Step) =>
         yield* ensureOwned(o, host, step.container)
         yield* call(`remove ${step.container.name}`, docker.removeContainer(host, refOf(step.container)))
         return
-      case "rename":
-        yield* ensureOwned(o, host, step.container)
-        yield* call(
-          `rename ${step.container.name} to ${step.to}`,
-          docker.renameContainer(host, refOf(step.container), step.to)
+      case "rename": {
+        // Renamed by id, so that a retry (or another runner) finding it renamed already knows it is the same.
+        const found = yield* ensureOwned(o, host, step.container)
+        const id = step.container.id ?? found?.id
+        const renamed = docker.renameContainer(host, id ?? step.container.name, step.to).pipe(
+          Effect.catch((e) =>
+            e.kind === "unreachable" || e.kind === "timeout" || e.kind === "transient"
+              ? Effect.fail(e)
+              : Effect.flatMap(docker.inspectContainer(host, step.to), (there) =>
+                  // Already named so: the same container (by id), or, when only its old name was known
+                  // and it is gone, this scope's container of the replacement's spec.
+                  there !== undefined && (id !== undefined ? there.id === id : isOurs(o, there, expectedHash))
+                    ? done()
+                    : Effect.fail(
+                        isGone(e)
+                          ? retold(
+                              e,
+                              `${step.container.name} is gone: it was removed since it was observed (by another runner, or by hand)`
+                            )
+                          : e
+                      )
+                )
+          )
         )
+        yield* call(`rename ${step.container.name} to ${step.to}`, renamed)
         return
+      }
       case "wait-healthy":
         yield* waitHealthy(o, host, step.container.name, step.timeoutMs, step.monitorMs)
         return
@@ -136,12 +208,24 @@ export const runStep = (o: RunOptions, host: string, step: Step) =>
 const stepText = (s: Step): string =>
   s._tag === "rename" ? `rename ${s.container.name} to ${s.to}` : `${s._tag} ${s.container.name}`
 
-/** The steps of a replacement; when one fails, the rollback steps (best effort) bring the old container back. */
+/**
+ * The steps of a replacement; when one fails, the rollback steps (best effort) bring the old container
+ * back. A replacement another runner made a moment before (the old container gone, the new one under
+ * the service's name) is done.
+ */
 const replace = (o: RunOptions, action: Extract<Action, { readonly _tag: "recreate" }>) =>
   Effect.gen(function* () {
     if (action.delayMs !== undefined) yield* Effect.sleep(Duration.millis(action.delayMs))
+    const docker = yield* Docker
+    const hash = action.container.labels[Label.hash]
+    if (action.current.id !== undefined) {
+      const inspect = (ref: string) =>
+        engineCall(o, `inspect ${ref}`, o.callTimeoutMs, docker.inspectContainer(action.host, ref))
+      if ((yield* inspect(action.current.id)) === undefined && isOurs(o, yield* inspect(action.container.name), hash))
+        return
+    }
     for (const [i, step] of action.steps.entries()) {
-      const failed = yield* runStep(o, action.host, step).pipe(
+      const failed = yield* runStep(o, action.host, step, hash).pipe(
         Effect.as(undefined),
         Effect.catchTag("ActionFailed", (e) => Effect.succeed(e))
       )
@@ -217,11 +301,22 @@ export const runAction = (o: RunOptions, action: Action): Effect.Effect<string |
         yield* runStep(o, host, { _tag: "remove", container: action.container })
         return undefined
       case "remove-network":
+        // Gone already: done. Still used (a container attached since the observation): kept, saying so.
         yield* engineCall(
           o,
           `remove network ${action.network}`,
           o.callTimeoutMs,
-          docker.removeNetwork(host, action.network)
+          docker.removeNetwork(host, action.network).pipe(
+            Effect.catchIf(isGone, done),
+            Effect.mapError((e) =>
+              e.kind === "conflict"
+                ? retold(
+                    e,
+                    `network ${action.network} is still in use: a container was attached to it since it was observed (another runner, or a person); it is kept (the engine said: ${e.message})`
+                  )
+                : e
+            )
+          )
         )
         return undefined
       case "remove-volume":
@@ -229,7 +324,17 @@ export const runAction = (o: RunOptions, action: Action): Effect.Effect<string |
           o,
           `remove volume ${action.volume}`,
           o.callTimeoutMs,
-          docker.removeVolume(host, action.volume)
+          docker.removeVolume(host, action.volume).pipe(
+            Effect.catchIf(isGone, done),
+            Effect.mapError((e) =>
+              e.kind === "conflict"
+                ? retold(
+                    e,
+                    `volume ${action.volume} is in use: a container that mounts it was made since it was observed (another runner, or a person); it is kept, with its data (the engine said: ${e.message})`
+                  )
+                : e
+            )
+          )
         )
         return undefined
       case "recreate":

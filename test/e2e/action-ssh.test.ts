@@ -5,6 +5,8 @@
  * The ssh server is ssh2's own (no sshd needed): it accepts one key and runs only
  * `docker system dial-stdio`, piping the channel to the local engine's socket, as sshd + the docker
  * CLI do on a real host. The agent is ssh2's agent protocol over a unix socket. Host port 19522.
+ * moor checks the server's host key against ~/.ssh/known_hosts, as a workflow sets it up
+ * (`ssh-keyscan HOST >> ~/.ssh/known_hosts`): HOME is a directory of this test holding that file.
  */
 import { randomBytes } from "node:crypto"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -25,6 +27,7 @@ let checkout: Checkout
 let workspace: string
 let sshServer: ssh2.Server
 let agentServer: NetServer
+let home: string
 const agentSocket = () => join(workspace, "agent.sock")
 const commands: Array<string> = []
 
@@ -91,7 +94,11 @@ beforeAll(async () => {
   checkout = await buildCheckout()
   workspace = mkdtempSync(join(tmpdir(), "moor-action-ssh-"))
   const clientKey = parsed(ssh2.utils.generateKeyPairSync("ed25519").private)
-  sshServer = await startSshServer(clientKey, ssh2.utils.generateKeyPairSync("ed25519").private)
+  const hostKey = ssh2.utils.generateKeyPairSync("ed25519")
+  sshServer = await startSshServer(clientKey, hostKey.private)
+  home = mkdtempSync(join(tmpdir(), "moor-action-ssh-home-"))
+  mkdirSync(join(home, ".ssh"), { mode: 0o700 })
+  writeFileSync(join(home, ".ssh", "known_hosts"), `[127.0.0.1]:${SSH_PORT} ${hostKey.public.trim()}\n`)
   agentServer = await startAgent(clientKey, agentSocket())
   mkdirSync(join(workspace, "deploy", `${t}web`), { recursive: true })
   writeFileSync(
@@ -106,6 +113,7 @@ afterAll(async () => {
   agentServer?.close()
   checkout?.remove()
   if (workspace !== undefined) rmSync(workspace, { recursive: true, force: true })
+  if (home !== undefined) rmSync(home, { recursive: true, force: true })
 })
 
 describe("the bundled Action over ssh://", () => {
@@ -118,7 +126,7 @@ describe("the bundled Action over ssh://", () => {
   })
 
   it("plans through the ssh server, authenticated by the key in the agent", async () => {
-    const plan = await runAction(checkout, workspace, inputs("plan"), { SSH_AUTH_SOCK: agentSocket() })
+    const plan = await runAction(checkout, workspace, inputs("plan"), { SSH_AUTH_SOCK: agentSocket(), HOME: home })
     expect(plan.code, plan.stdout + plan.stderr).toBe(0)
     expect(plan.outputs.changed).toBe("true")
     expect(commands.length).toBeGreaterThan(0)
@@ -127,7 +135,7 @@ describe("the bundled Action over ssh://", () => {
 
   it("applies through the ssh server: the app runs on the engine behind it", async () => {
     const before = commands.length
-    const apply = await runAction(checkout, workspace, inputs("apply"), { SSH_AUTH_SOCK: agentSocket() })
+    const apply = await runAction(checkout, workspace, inputs("apply"), { SSH_AUTH_SOCK: agentSocket(), HOME: home })
     expect(apply.code, apply.stdout + apply.stderr).toBe(0)
     expect(commands.length).toBeGreaterThan(before)
     const containers = await raw.listContainers({ filters: { label: [`moor.scope=${scope}`] } })
@@ -137,9 +145,23 @@ describe("the bundled Action over ssh://", () => {
 
   it("without the key in an agent the host is unknown: the step fails saying so, nothing is changed", async () => {
     const before = commands.length
-    const run = await runAction(checkout, workspace, inputs("plan"), {})
+    const run = await runAction(checkout, workspace, inputs("plan"), { HOME: home })
     expect(run.code).toBe(1)
     expect(run.stdout).toMatch(/^::error::host local is unknown: /m)
     expect(commands.length).toBe(before)
+  })
+  it("a server whose host key is not in known_hosts is refused with its fingerprint: the step fails, nothing is sent", async () => {
+    const before = commands.length
+    const empty = mkdtempSync(join(tmpdir(), "moor-action-ssh-nohome-"))
+    try {
+      const run = await runAction(checkout, workspace, inputs("plan"), { SSH_AUTH_SOCK: agentSocket(), HOME: empty })
+      expect(run.code).toBe(1)
+      expect(run.stdout).toMatch(
+        /^::error::host local is unknown: .*ssh: the host key of \[127\.0\.0\.1\]:19522 is not known: it offered ED25519 key SHA256:[A-Za-z0-9+/]{43}, /m
+      )
+      expect(commands.length).toBe(before)
+    } finally {
+      rmSync(empty, { recursive: true, force: true })
+    }
   })
 })

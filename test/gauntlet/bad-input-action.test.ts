@@ -7,18 +7,17 @@
  * nothing on the engine.
  */
 import { randomBytes } from "node:crypto"
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs"
+import { cpSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import type * as ActionSupport from "../support/action-support.ts"
+import { buildCheckout, runAction } from "../support/action-support.ts"
 import { STACK_LINE } from "../support/bad-input-cli.ts"
 import { CORPUS } from "../support/bad-input-corpus.ts"
 import { cleanupScopesStartingWith, snapshotScope } from "../support/bad-input-engine.ts"
 import { requireFixtures } from "../support/docker-e2e.ts"
 import { summary } from "../support/gauntlet.ts"
 
-const haveAction = existsSync("runners/action/main.ts") && existsSync("action.yml")
 const scope = `gauntlet-bad-${randomBytes(3).toString("hex")}-action`
 
 interface ActionCase {
@@ -113,16 +112,13 @@ let changes = 0
 /** Each case's failure message, printed at the end for people reading the gauntlet's log. */
 const said: Array<string> = []
 
-describe.skipIf(!haveAction)("the GitHub Action refuses bad inputs and broken specs", () => {
-  // Loaded only when the Action exists (the build script and its support come with it).
-  let support: typeof ActionSupport
-  let checkout: Awaited<ReturnType<typeof support.buildCheckout>>
+describe("the GitHub Action refuses bad inputs and broken specs", () => {
+  let checkout: Awaited<ReturnType<typeof buildCheckout>>
   let workspace: string
 
   beforeAll(async () => {
     await requireFixtures()
-    support = await import("../support/action-support.ts")
-    checkout = await support.buildCheckout()
+    checkout = await buildCheckout()
     workspace = mkdtempSync(join(tmpdir(), "moor-bad-action-"))
     for (const c of ["yaml-unclosed-quote", "moor-bad-scope", "moor-bad-engine-url", "requires-cycle"])
       cpSync(join(CORPUS, c), join(workspace, "specs", c), { recursive: true })
@@ -138,7 +134,7 @@ describe.skipIf(!haveAction)("the GitHub Action refuses bad inputs and broken sp
 
   it.each(cases)("$name", async (c) => {
     const before = await snapshotScope(scope)
-    const run = await support.runAction(checkout, workspace, { scope, repo: "memory", ...c.inputs })
+    const run = await runAction(checkout, workspace, { scope, repo: "memory", ...c.inputs })
     const after = await snapshotScope(scope)
     const found = commands(run.stdout)
     const failure = found.filter((f) => f.kind === "error" && f.props.file === undefined).map((f) => f.message)

@@ -5,6 +5,7 @@
 import { execFile } from "node:child_process"
 
 export interface CliResult {
+  /** The exit code; 124 when the process had to be killed at the timeout (it did not exit by itself). */
   readonly code: number
   readonly stdout: string
   readonly stderr: string
@@ -41,7 +42,8 @@ export const moorUnder = (
       [...rest, "runners/cli/main.ts", ...args],
       { env, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
+        const code =
+          error === null ? 0 : typeof error.code === "number" ? error.code : typeof error.signal === "string" ? 124 : 1
         resolve({ code, stdout, stderr, startedAt, endedAt: Date.now() })
       }
     )

@@ -13,6 +13,8 @@ export interface FleetHost {
   /** The `engine:` line as written; absent: no engine key (the default socket). */
   readonly engine?: string
   readonly certPath?: string
+  /** `ssh: { known_hosts, accept_new }` (ssh:// engines). */
+  readonly ssh?: { readonly knownHosts?: string; readonly acceptNew?: boolean }
   readonly labels?: Readonly<Record<string, string>>
 }
 
@@ -79,6 +81,14 @@ export const hostsYaml = (hosts: ReadonlyArray<FleetHost>): string =>
       `- name: ${h.name}`,
       ...(h.engine === undefined ? [] : [`  engine: ${q(h.engine)}`]),
       ...(h.certPath === undefined ? [] : [`  cert_path: ${q(h.certPath)}`]),
+      ...(h.ssh === undefined || Object.keys(h.ssh).length === 0
+        ? []
+        : [
+            `  ssh: { ${[
+              ...(h.ssh.knownHosts === undefined ? [] : [`known_hosts: ${q(h.ssh.knownHosts)}`]),
+              ...(h.ssh.acceptNew === undefined ? [] : [`accept_new: ${h.ssh.acceptNew}`])
+            ].join(", ")} }`
+          ]),
       ...(h.labels === undefined || Object.keys(h.labels).length === 0 ? [] : [`  labels: ${flow(h.labels)}`])
     ]),
     ""

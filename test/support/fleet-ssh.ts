@@ -2,7 +2,9 @@
  * An SSH "host" for the fleet tests: a throwaway sshd on 127.0.0.1 (OpenSSH's, from Debian's
  * `openssh-server`) that lets root in with a throwaway key, and an ssh-agent holding that key (moor,
  * through docker-modem and ssh2, authenticates with the agent at SSH_AUTH_SOCK). Over it,
- * docker-modem runs `docker system dial-stdio` on this machine, which talks to engine A.
+ * docker-modem runs `docker system dial-stdio` on this machine, which talks to engine A. moor checks
+ * the sshd's host key: `knownHosts` is a known_hosts file that names it, to give moor (moor.yaml's
+ * `ssh: { known_hosts }`).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -17,6 +19,10 @@ export interface SshHost {
   readonly endpoint: string
   /** For the moor process: SSH_AUTH_SOCK. */
   readonly agentSocket: string
+  /** A known_hosts file naming this sshd's host key (`[127.0.0.1]:PORT ssh-ed25519 ...`). */
+  readonly knownHosts: string
+  /** The host key's fingerprint, as `ssh-keygen -l` prints it (`SHA256:...`). */
+  readonly fingerprint: string
   readonly dir: string
   readonly stop: () => Promise<void>
 }
@@ -29,15 +35,21 @@ const which = (cmd: string): string | undefined => {
   }
 }
 
-/** Why an sshd cannot be started here, or undefined when it can. */
-export const sshUnavailable = (): string | undefined => {
-  if (!existsSync(SSHD)) return `${SSHD} is not installed (apt-get install openssh-server)`
+/**
+ * Fails with what is missing and what to run when an sshd cannot be started here. `npm test`'s
+ * environment stage installs it (scripts/env/sshd.sh); the tests never skip for want of it.
+ */
+export const requireSshd = (): void => {
+  const setup = "run `npm run setup -- sshd` (scripts/env/sshd.sh installs Debian's openssh-server)"
+  if (!existsSync(SSHD)) throw new Error(`${SSHD} is not installed: ${setup}`)
   for (const cmd of ["ssh-keygen", "ssh-agent", "ssh-add"])
-    if (which(cmd) === undefined) return `${cmd} is not installed (apt-get install openssh-client)`
-  if (process.getuid?.() !== 0) return "the test sshd lets root in with a key: run the tests as root"
+    if (which(cmd) === undefined) throw new Error(`${cmd} is not installed: ${setup}`)
+  if (process.getuid?.() !== 0)
+    throw new Error("the test sshd lets root in with a key: run the tests as root (as `npm test` and CI do)")
   if (which("docker") === undefined)
-    return "the docker CLI is not on PATH: the remote side runs `docker system dial-stdio`"
-  return undefined
+    throw new Error(
+      "the docker CLI is not on PATH: the remote side runs `docker system dial-stdio` (run `npm run setup -- docker`)"
+    )
 }
 
 const portOpen = (port: number): Promise<boolean> =>
@@ -121,5 +133,13 @@ export const startSshHost = async (port: number, authorizedKeyOptions = ""): Pro
     await stop()
     throw e
   }
-  return { endpoint: `ssh://root@127.0.0.1:${port}`, agentSocket, dir, stop }
+  const hostPub = execFileSync("ssh-keygen", ["-y", "-f", join(dir, "host_key")], { encoding: "utf8" })
+    .trim()
+    .split(/\s+/)
+    .slice(0, 2)
+    .join(" ")
+  const knownHosts = join(dir, "known_hosts")
+  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${hostPub}\n`)
+  const fingerprint = execFileSync("ssh-keygen", ["-l", "-f", knownHosts], { encoding: "utf8" }).split(" ")[1] ?? ""
+  return { endpoint: `ssh://root@127.0.0.1:${port}`, agentSocket, knownHosts, fingerprint, dir, stop }
 }
