@@ -163,6 +163,7 @@ export const makeMemoryDocker = (world: World): DockerShape => {
       return {
         _tag: "Known" as const,
         host,
+        ...(h.engine === undefined ? {} : { engineVersion: h.engine.version, apiVersion: h.engine.apiVersion }),
         containers,
         volumes: [...h.volumes.values()].map((v) => volumeFromList({ Name: v.name, Labels: v.labels })),
         networks: [...h.networks.values()].map((n) => networkFromList({ Name: n.name, Id: n.id, Labels: n.labels })),

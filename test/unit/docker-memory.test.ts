@@ -9,7 +9,7 @@ import { TestClock } from "effect/testing"
 import type { ObservedContainer, ObservedHost } from "../../core/model/observed.ts"
 import type { ContainerConfig } from "../../core/model/plan.ts"
 import { Docker, type DockerError } from "../../adapters/docker/Docker.ts"
-import { DockerMemory, MemoryEngine } from "../../adapters/docker/memory.ts"
+import { CURRENT_ENGINE, DockerMemory, MemoryEngine } from "../../adapters/docker/memory.ts"
 
 const scope = "test-mem"
 const config = (name: string, image: string, extra: Partial<ContainerConfig> = {}): ContainerConfig => ({
@@ -430,6 +430,28 @@ describe("DockerMemory: what the engine refuses", () => {
 })
 
 describe("DockerMemory: hosts, failures, exec, events", () => {
+  it.effect("each host reports its engine's version and API version: a current engine unless set otherwise", () =>
+    withEngine(
+      Effect.gen(function* () {
+        const docker = yield* Docker
+        const engine = yield* MemoryEngine
+        const self = (h: ObservedHost) =>
+          h._tag === "Known" ? { engineVersion: h.engineVersion, apiVersion: h.apiVersion } : h.reason
+        expect(self(yield* docker.observe("a", scope))).toEqual({
+          engineVersion: CURRENT_ENGINE.version,
+          apiVersion: CURRENT_ENGINE.apiVersion
+        })
+        yield* engine.setEngine("a", { version: "20.10.24", apiVersion: "1.41" })
+        expect(self(yield* docker.observe("a", scope))).toEqual({ engineVersion: "20.10.24", apiVersion: "1.41" })
+        expect(self(yield* docker.observe("b", scope))).toEqual({ engineVersion: "28.3.3", apiVersion: "1.51" })
+        yield* engine.setEngine("b", undefined)
+        const silent = yield* docker.observe("b", scope)
+        expect(silent._tag === "Known" && ("engineVersion" in silent || "apiVersion" in silent)).toBe(false)
+      }),
+      ["a", "b"]
+    )
+  )
+
   it.effect("a host can go away and come back; the other hosts are not affected; its containers keep running", () =>
     withEngine(
       Effect.gen(function* () {
