@@ -2,6 +2,7 @@
  * One desired app on all its hosts: resource checks, decisions per service, `requires` and
  * `on_start` hooks, then actions per host in `depends_on` order.
  */
+import { engineCannotExpress } from "../engine-features.ts"
 import { containerName, Label, nextName, oldName } from "../names.ts"
 import type { App } from "../model/desired.ts"
 import { type Action, passiveKinds } from "../model/plan.ts"
@@ -54,6 +55,13 @@ const guardNames = (scope: string, view: HostView, canonical: string, decision: 
   }
 }
 
+/** A container the host's engine cannot create as specified is not created: one skip that says why. */
+const guardEngine = (view: HostView, ps: PreparedService, decision: Decision): Decision => {
+  if (decision.do !== "create" && decision.do !== "recreate") return decision
+  const reason = engineCannotExpress(ps.service, view)
+  return reason === undefined ? decision : { do: "wait", reason }
+}
+
 const NONE: ReadonlyArray<never> = []
 const NOTHING: Decision = { do: "nothing" }
 
@@ -100,7 +108,8 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
       prepared: ps,
       container,
       leftovers,
-      decision: decision.do === "nothing" ? decision : guardNames(ctx.scope, view, canonical, decision)
+      decision:
+        decision.do === "nothing" ? decision : guardNames(ctx.scope, view, canonical, guardEngine(view, ps, decision))
     }
   })
   return { host, view, services }

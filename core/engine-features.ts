@@ -1,0 +1,106 @@
+/**
+ * What a host's engine can express. Some Compose keys need a newer Docker Engine API than engines
+ * people still run (20.10 speaks API 1.41); an older engine ignores a field it does not know, so the
+ * container would run without the setting and nobody would be told. The planner asks
+ * `engineCannotExpress` before it creates a container, and plans a skip with this message instead.
+ *
+ * Adding a key is one line in a table keyed by its Compose key path: the oldest API version that
+ * can express it, and how to tell a service uses it. Tables of other parts (container options,
+ * mount options) plug into `FEATURE_TABLES`.
+ */
+import type { Service } from "./model/desired.ts"
+
+/** A key that needs at least `minApi` (`"1.44"`), and whether a service uses it. */
+export interface EngineFeature {
+  readonly minApi: string
+  readonly uses: (service: Service) => boolean
+}
+/** Compose key path (as written in a service, `healthcheck.start_interval`) -> its feature. */
+export type FeatureTable = Readonly<Record<string, EngineFeature>>
+
+/** A mount's key the desired model may carry before every loader fills it (read without its type). */
+const mountHas = (service: Service, key: string): boolean =>
+  service.mounts?.some((m) => (m as Readonly<Record<string, unknown>>)[key] !== undefined) ?? false
+
+/** Keys of a service itself and of its `volumes:` entries. */
+export const SERVICE_MIN_API: FeatureTable = {
+  "healthcheck.start_interval": { minApi: "1.44", uses: (s) => s.healthcheck?.startIntervalMs !== undefined },
+  "volume.subpath": { minApi: "1.45", uses: (s) => mountHas(s, "subpath") }
+}
+
+/** Every table of keys that need a newer engine. */
+export const FEATURE_TABLES: ReadonlyArray<FeatureTable> = [SERVICE_MIN_API]
+
+/** The first Docker release of each Engine API version, for messages. */
+const RELEASES: Readonly<Record<string, string>> = {
+  "1.41": "20.10",
+  "1.42": "23",
+  "1.43": "24",
+  "1.44": "25",
+  "1.45": "26",
+  "1.46": "27",
+  "1.47": "27.3",
+  "1.48": "28",
+  "1.49": "28.1",
+  "1.50": "28.2",
+  "1.51": "28.3",
+  "1.52": "29"
+}
+
+/** `"1.44"` -> [1, 44]; anything else: undefined. */
+const parseApi = (v: string): readonly [number, number] | undefined => {
+  const m = /^(\d+)\.(\d+)$/.exec(v.trim())
+  return m === null ? undefined : [Number(m[1]), Number(m[2])]
+}
+
+/** Whether an engine speaking API `have` can express what needs `need`. Unknown versions: yes. */
+export const apiAtLeast = (have: string, need: string): boolean => {
+  const h = parseApi(have)
+  const n = parseApi(need)
+  if (h === undefined || n === undefined) return true
+  return h[0] > n[0] || (h[0] === n[0] && h[1] >= n[1])
+}
+
+/** The keys of `tables` a service uses, with the API version each needs, in key order. */
+export const usedFeatures = (
+  service: Service,
+  tables: ReadonlyArray<FeatureTable> = FEATURE_TABLES
+): Array<{ readonly key: string; readonly minApi: string }> => {
+  const out: Array<{ readonly key: string; readonly minApi: string }> = []
+  for (const table of tables)
+    for (const key of Object.keys(table)) {
+      const feature = table[key]!
+      if (feature.uses(service)) out.push({ key, minApi: feature.minApi })
+    }
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+}
+
+/** One host's engine, as observed: its release and the API version it speaks, when known. */
+export interface HostEngine {
+  readonly host: string
+  readonly engineVersion?: string | undefined
+  readonly apiVersion?: string | undefined
+}
+
+const needs = (f: { readonly key: string; readonly minApi: string }): string => {
+  const release = RELEASES[f.minApi]
+  return `${f.key} needs Docker Engine API ${f.minApi}${release === undefined ? "" : ` (Docker ${release})`} or newer`
+}
+
+/**
+ * Why the host's engine cannot run the service as specified: each key it uses that needs a newer
+ * API, the engine's version, and what to do. Undefined when it can, or when the API version is unknown.
+ */
+export const engineCannotExpress = (
+  service: Service,
+  engine: HostEngine,
+  tables: ReadonlyArray<FeatureTable> = FEATURE_TABLES
+): string | undefined => {
+  const api = engine.apiVersion
+  if (api === undefined) return undefined
+  const missing = usedFeatures(service, tables).filter((f) => !apiAtLeast(api, f.minApi))
+  if (missing.length === 0) return undefined
+  const runs =
+    engine.engineVersion === undefined ? `an engine with API ${api}` : `Docker ${engine.engineVersion} (API ${api})`
+  return `${missing.map(needs).join(", ")}; host ${engine.host} runs ${runs}: upgrade the engine, or remove ${missing.length === 1 ? "the key" : "these keys"}`
+}
