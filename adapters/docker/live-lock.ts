@@ -17,7 +17,13 @@ type Use = (
 ) => Effect.Effect<{ readonly conn: Connection; readonly ctx: CallContext }, DockerError>
 
 /** Attempts at creating the lock before giving up: each lost race or takeover costs one. */
-const ATTEMPTS = 4
+const ATTEMPTS = 8
+/**
+ * The engine reserves a container's name before the container can be inspected: a runner that lost
+ * the race may not see the winner's lock yet (Docker 26 shows it for every loser of eight concurrent
+ * creates, 20.10 for some). It waits a little, more each time, before it looks again.
+ */
+const notVisibleYet = (attempt: number) => Effect.sleep(Math.min(50 * 2 ** attempt, 1_000))
 
 export const makeLiveLock = (use: Use) => {
   const request = (host: string, op: EngineCall, target: string, options: CallOptions) =>
@@ -88,7 +94,10 @@ export const makeLiveLock = (use: Use) => {
       }
       if (last.kind !== "conflict") return yield* last
       const found = yield* find(host, lock.scope)
-      if (found === undefined) continue
+      if (found === undefined) {
+        yield* notVisibleYet(attempt)
+        continue
+      }
       const verdict = judgeLock(found.labels, lock)
       if (verdict === "mine") return { _tag: "Locked", id: found.id } satisfies EngineLock
       if (verdict !== "take-over") return verdict
