@@ -148,6 +148,8 @@ start() {
       t0=$(now_us)
       write_configs
       engine_netns "$netns" "$veth" "$subnet"
+      # Nothing beyond this machine (no DNS, no registry): a pull or lookup fails at once, not after 20 s.
+      ip -n "$netns" route replace unreachable default
       # This machine reaches the engine's networks through the veth; while it is down they are unreachable.
       ip route replace "$pool.0.0/16" via "$ip_addr" dev "$veth"
       keep_unreachable "$pool.0.0/16"
