@@ -117,18 +117,8 @@ start() {
       echo "=== $(date -Is) test-env: starting $name" >>"$log"
       setsid nohup nsenter --net="/run/netns/$netns" dockerd "${args[@]}" >>"$log" 2>&1 </dev/null 9>&- &
       pid=$!
-      local deadline=$((SECONDS + wait_s))
-      until v=$(b_up); do
-        kill -0 "$pid" 2>/dev/null || {
-          tail_log "$log"
-          die "dockerd for $name exited during startup (log: $log)"
-        }
-        ((SECONDS < deadline)) || {
-          tail_log "$log"
-          die "dockerd for $name (pid $pid) did not answer on $sock within ${wait_s}s (log: $log)"
-        }
-        sleep 0.2
-      done
+      wait_for "dockerd for $name" "$pid" "$wait_s" "$log" b_up
+      v=$(b_up)
       started="started dockerd $v (pid $(our_pid || echo "$pid")) in $(secs_since "$t0")"
     fi
   fi
@@ -148,15 +138,7 @@ stop() {
   echo "$did; $sock and $b_ip gone (data kept in $base)"
 }
 
-status() {
-  local v
-  if v=$(b_up); then
-    echo "running (pid $(our_pid || echo "?"), engine $v, $(b ps -q | wc -l) running container(s)): $(endpoints)"
-  else
-    echo "not answering at unix://$sock ($(if our_pid >/dev/null; then echo "dockerd runs but the socket does not answer"; else echo "not running"; fi))"
-    return 3
-  fi
-}
+status() { engine_status "$sock" "$pidfile" "$(endpoints)"; }
 
 case "${1:-start}" in
   start) start ;;

@@ -116,23 +116,6 @@ EOF
 EOF
 }
 
-# wait_for <what> <pid> <probe...>: until the probe succeeds, the process exits, or the time is up.
-wait_for() {
-  local what=$1 pid=$2 deadline=$((SECONDS + wait_s))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    kill -0 "$pid" 2>/dev/null || {
-      tail_log "$log"
-      die "$what exited during startup (log: $log)"
-    }
-    ((SECONDS < deadline)) || {
-      tail_log "$log"
-      die "$what (pid $pid) did not answer within ${wait_s}s (log: $log)"
-    }
-    sleep 0.1
-  done
-}
-
 start() {
   local v pid started="" copied=""
   if ! v=$(c_up); then
@@ -141,7 +124,7 @@ start() {
     lock engine-current $((wait_s + 600))
     unpack
     if pid=$(our_pid); then # started but not answering yet (or hung): wait, never restart it
-      wait_for "dockerd $name" "$pid" c_up
+      wait_for "dockerd for $name" "$pid" "$wait_s" "$log" c_up
       v=$(c_up)
     else
       local t0 path
@@ -162,7 +145,7 @@ start() {
           >>"$log" 2>&1 </dev/null 9>&- &
         pid=$!
         echo "$pid" >"$ctr_pidfile"
-        wait_for "containerd for $name" "$pid" test -S "$ctr_sock"
+        wait_for "containerd for $name" "$pid" "$wait_s" "$log" test -S "$ctr_sock"
       fi
       rm -f "$sock"
       PATH=$path setsid nohup nsenter --net="/run/netns/$netns" "$dockerd" --config-file "$base/daemon.json" \
@@ -170,7 +153,7 @@ start() {
         --containerd "$ctr_sock" --containerd-namespace "$name" --containerd-plugins-namespace "$name-plugins" \
         >>"$log" 2>&1 </dev/null 9>&- &
       pid=$!
-      wait_for "dockerd for $name" "$pid" c_up
+      wait_for "dockerd for $name" "$pid" "$wait_s" "$log" c_up
       v=$(c_up)
       # Connections from this machine to the containers' own addresses (engine A allows them too).
       in_ns iptables -C DOCKER-USER -i eth0 -j ACCEPT 2>/dev/null ||
@@ -200,15 +183,7 @@ stop() {
   echo "$did; $sock and $ip_addr gone (data kept in $base)"
 }
 
-status() {
-  local v
-  if v=$(c_up); then
-    echo "running (pid $(our_pid || echo "?"), engine $v, $(engine_cli "$sock" ps -q | wc -l) running container(s)): $(endpoints)"
-  else
-    echo "not answering at unix://$sock ($(if our_pid >/dev/null; then echo "dockerd runs but the socket does not answer"; else echo "not running"; fi))"
-    return 3
-  fi
-}
+status() { engine_status "$sock" "$pidfile" "$(endpoints)"; }
 
 case "${1:-start}" in
   start) start ;;

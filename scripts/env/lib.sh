@@ -94,6 +94,37 @@ stop_pid() {
   done
 }
 
+# wait_for <what> <pid> <seconds> <log> <probe...>: until the probe succeeds; fails with the log's
+# tail when process <pid> exits first or the time is up.
+wait_for() {
+  local what=$1 pid=$2 secs=$3 log=$4 deadline=$((SECONDS + $3))
+  shift 4
+  until "$@" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || {
+      tail_log "$log"
+      die "$what exited during startup (log: $log)"
+    }
+    ((SECONDS < deadline)) || {
+      tail_log "$log"
+      die "$what (pid $pid) did not answer within ${secs}s (log: $log)"
+    }
+    sleep 0.1
+  done
+}
+
+# engine_status <socket> <pid file> <where>: one line on the engine's state (its dockerd was started
+# with --pidfile <pid file>); exit 3 when it does not answer.
+engine_status() {
+  local v pid
+  pid=$(pid_of "$2" "--pidfile $2") || pid=""
+  if v=$(engine_version "$1"); then
+    echo "running (pid ${pid:-?}, engine $v, $(engine_cli "$1" ps -q | wc -l) running container(s)): $3"
+  else
+    echo "not answering at unix://$1 ($(if [[ -n $pid ]]; then echo "dockerd runs but the socket does not answer"; else echo "not running"; fi))"
+    return 3
+  fi
+}
+
 # keep_unreachable <cidr>: while the engine is down its addresses must fail fast ("No route to
 # host"), like a host that went away, instead of following the default route out of this machine.
 # The routes of the veth (metric 0) win while the engine runs.
