@@ -106,7 +106,7 @@ export const requireReachable = (what: string, url: string, hint: string, timeou
   })
 }
 
-export type TestServer = "postgres" | "nats" | "engine-b" | "engine-b-tls" | "engine-current"
+export type TestServer = "postgres" | "nats" | "engine-b" | "engine-b-tls"
 
 const servers: Readonly<Record<TestServer, { readonly what: string; readonly url: string; readonly hint: string }>> = {
   postgres: {
@@ -124,11 +124,6 @@ const servers: Readonly<Record<TestServer, { readonly what: string; readonly url
     what: "Docker engine B over TLS",
     url: engineB.tls.DOCKER_HOST,
     hint: "run `npm run setup -- engine-b` first (as root)"
-  },
-  "engine-current": {
-    what: "the current Docker engine (26)",
-    url: engineCurrent.socket.DOCKER_HOST,
-    hint: "run `npm run setup -- engine-current` first (as root)"
   }
 }
 
