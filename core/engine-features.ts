@@ -8,24 +8,27 @@
  * can express it, and how to tell a service uses it. Tables of other parts (container options,
  * mount options) plug into `FEATURE_TABLES`.
  */
-import type { Service } from "./model/desired.ts"
+import type { ContainerConfig } from "./model/plan.ts"
 
-/** A key that needs at least `minApi` (`"1.44"`), and whether a service uses it. */
+/**
+ * A key that needs at least `minApi` (`"1.44"`), and whether a service uses it, read from the
+ * container the engine would be asked for (`ContainerConfig`: what reaches the engine).
+ */
 export interface EngineFeature {
   readonly minApi: string
-  readonly uses: (service: Service) => boolean
+  readonly uses: (config: ContainerConfig) => boolean
 }
 /** Compose key path (as written in a service, `healthcheck.start_interval`) -> its feature. */
 export type FeatureTable = Readonly<Record<string, EngineFeature>>
 
-/** A mount's key the desired model may carry before every loader fills it (read without its type). */
-const mountHas = (service: Service, key: string): boolean =>
-  service.mounts?.some((m) => (m as Readonly<Record<string, unknown>>)[key] !== undefined) ?? false
+/** A field of a mount, read whether or not the mount model of this moor has it yet. */
+const mountHas = (config: ContainerConfig, field: string): boolean =>
+  config.mounts.some((m) => (m as Readonly<Record<string, unknown>>)[field] !== undefined)
 
 /** Keys of a service itself and of its `volumes:` entries. */
 export const SERVICE_MIN_API: FeatureTable = {
-  "healthcheck.start_interval": { minApi: "1.44", uses: (s) => s.healthcheck?.startIntervalMs !== undefined },
-  "volume.subpath": { minApi: "1.45", uses: (s) => mountHas(s, "subpath") }
+  "healthcheck.start_interval": { minApi: "1.44", uses: (c) => c.healthcheck?.startIntervalMs !== undefined },
+  "volume.subpath": { minApi: "1.45", uses: (c) => mountHas(c, "subpath") }
 }
 
 /** Every table of keys that need a newer engine. */
@@ -61,16 +64,16 @@ export const apiAtLeast = (have: string, need: string): boolean => {
   return h[0] > n[0] || (h[0] === n[0] && h[1] >= n[1])
 }
 
-/** The keys of `tables` a service uses, with the API version each needs, in key order. */
+/** The keys of `tables` a container uses, with the API version each needs, in key order. */
 export const usedFeatures = (
-  service: Service,
+  config: ContainerConfig,
   tables: ReadonlyArray<FeatureTable> = FEATURE_TABLES
 ): Array<{ readonly key: string; readonly minApi: string }> => {
   const out: Array<{ readonly key: string; readonly minApi: string }> = []
   for (const table of tables)
     for (const key of Object.keys(table)) {
       const feature = table[key]!
-      if (feature.uses(service)) out.push({ key, minApi: feature.minApi })
+      if (feature.uses(config)) out.push({ key, minApi: feature.minApi })
     }
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
 }
@@ -88,17 +91,17 @@ const needs = (f: { readonly key: string; readonly minApi: string }): string => 
 }
 
 /**
- * Why the host's engine cannot run the service as specified: each key it uses that needs a newer
+ * Why the host's engine cannot run the container as specified: each key it uses that needs a newer
  * API, the engine's version, and what to do. Undefined when it can, or when the API version is unknown.
  */
 export const engineCannotExpress = (
-  service: Service,
+  config: ContainerConfig,
   engine: HostEngine,
   tables: ReadonlyArray<FeatureTable> = FEATURE_TABLES
 ): string | undefined => {
   const api = engine.apiVersion
   if (api === undefined) return undefined
-  const missing = usedFeatures(service, tables).filter((f) => !apiAtLeast(api, f.minApi))
+  const missing = usedFeatures(config, tables).filter((f) => !apiAtLeast(api, f.minApi))
   if (missing.length === 0) return undefined
   const runs =
     engine.engineVersion === undefined ? `an engine with API ${api}` : `Docker ${engine.engineVersion} (API ${api})`

@@ -58,7 +58,7 @@ const guardNames = (scope: string, view: HostView, canonical: string, decision: 
 /** A container the host's engine cannot create as specified is not created: one skip that says why. */
 const guardEngine = (view: HostView, ps: PreparedService, decision: Decision): Decision => {
   if (decision.do !== "create" && decision.do !== "recreate") return decision
-  const reason = engineCannotExpress(ps.service, view)
+  const reason = engineCannotExpress(ps.config, view)
   return reason === undefined ? decision : { do: "wait", reason }
 }
 

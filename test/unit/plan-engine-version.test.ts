@@ -11,7 +11,8 @@ import {
   SERVICE_MIN_API,
   usedFeatures
 } from "../../core/engine-features.ts"
-import type { Service } from "../../core/model/desired.ts"
+import { containerConfig } from "../../core/container-spec.ts"
+import type { ContainerConfig } from "../../core/model/plan.ts"
 import type { KnownHost } from "../../core/model/observed.ts"
 import { plan } from "../../core/plan/plan.ts"
 import { app, changing, deployed, desired, policy, svc, T0 } from "../support/core-fixtures.ts"
@@ -99,10 +100,12 @@ describe("keys an engine's API cannot express", () => {
 
   it("every key an engine lacks is named; without the engine's release the API version still is", () => {
     // The mount model gains `subpath` with its loader support; the check reads it already.
+    const config = containerConfig(app("a", { s: startInterval }), "s", startInterval)
     const both = {
-      ...startInterval,
-      mounts: [{ type: "volume", source: "data", target: "/data", subpath: "a/b" }]
-    } as unknown as Service
+      ...config,
+      mounts: [{ type: "volume", source: "a_data", target: "/data", readOnly: false, subpath: "a/b" }]
+    } as unknown as ContainerConfig
+    const none = containerConfig(app("a", { s: plain }), "s", plain)
     expect(usedFeatures(both).map((f) => f.key)).toEqual(["healthcheck.start_interval", "volume.subpath"])
     expect(engineCannotExpress(both, { host: "h", apiVersion: "1.44" })).toBe(
       "volume.subpath needs Docker Engine API 1.45 (Docker 26) or newer; host h runs an engine with API 1.44: upgrade the engine, or remove the key"
@@ -111,13 +114,18 @@ describe("keys an engine's API cannot express", () => {
       "healthcheck.start_interval needs Docker Engine API 1.44 (Docker 25) or newer, volume.subpath needs Docker Engine API 1.45 (Docker 26) or newer; host h runs Docker 20.10.24 (API 1.41): upgrade the engine, or remove these keys"
     )
     expect(engineCannotExpress(both, { host: "h", apiVersion: "1.52" })).toBeUndefined()
-    expect(engineCannotExpress(plain, { host: "h", apiVersion: "1.41" })).toBeUndefined()
+    expect(engineCannotExpress(none, { host: "h", apiVersion: "1.41" })).toBeUndefined()
   })
 
   it("a key is one line in a table: another table's key is checked like the built-in ones", () => {
-    const table: FeatureTable = { init: { minApi: "1.99", uses: (s) => s.init === true } }
+    const table: FeatureTable = { init: { minApi: "1.99", uses: (c) => c.init === true } }
     const s = svc("moor-fixture/app:1", { init: true })
-    expect(engineCannotExpress(s, { host: "h", apiVersion: "1.52" }, [SERVICE_MIN_API, table])).toBe(
+    expect(
+      engineCannotExpress(containerConfig(app("a", { s }), "s", s), { host: "h", apiVersion: "1.52" }, [
+        SERVICE_MIN_API,
+        table
+      ])
+    ).toBe(
       "init needs Docker Engine API 1.99 or newer; host h runs an engine with API 1.52: upgrade the engine, or remove the key"
     )
   })
