@@ -23,7 +23,9 @@
 #   engine-current.sh env      exports for it over its unix socket
 #   engine-current.sh purge    stop it and delete its data and state (the unpacked engine stays)
 #
-# Published ports of its containers are on 10.213.254.2:<port>, not on 127.0.0.1.
+# Published ports of its containers are on 10.213.254.2:<port>, not on 127.0.0.1. Its containers
+# reach this machine (and engine A's published ports) at 10.213.254.1; nothing beyond it (no DNS, no
+# registry: a pull fails at once).
 #
 # Env: MOOR_ENGINE_CURRENT_SOCK (/run/moor-engine-current.sock), MOOR_ENGINE_CURRENT_BASE
 #      (/var/lib/moor-engine-current), MOOR_ENGINE_CURRENT_LOG (/var/log/moor-engine-current.log),
