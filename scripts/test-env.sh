@@ -3,9 +3,10 @@
 # a few milliseconds. One summary line per part with its time (MOOR_ENV_QUIET=1: none); errors go
 # to stderr with what to do. Needs root only to install or start something.
 #
-#   scripts/test-env.sh [PART...]    PART: docker fixtures postgres nats engine-b sshd
+#   scripts/test-env.sh [PART...]    PART: docker fixtures postgres nats engine-b engine-current sshd
 #                                    (none: docker fixtures postgres nats sshd)
 #   scripts/test-env.sh start-engine-b | stop-engine-b | status-engine-b | purge-engine-b
+#   scripts/test-env.sh start-engine-current | stop-engine-current | status-engine-current | purge-engine-current
 #   scripts/test-env.sh stop-postgres | stop-nats
 #
 #   docker    a Docker engine answers (installs docker.io / starts dockerd if needed)
@@ -17,15 +18,20 @@
 #             with a copy of the fixture images; implies docker and fixtures
 #   sshd      OpenSSH's sshd and client tools (Debian's openssh-server) for the ssh:// tests, which
 #             start their own throwaway sshd on 127.0.0.1; nothing is left running
+#   engine-current  a current engine (Debian trixie's Docker 26, API 1.45, unpacked once into
+#             /opt/moor-docker-current) beside engine A's 20.10: unix:///run/moor-engine-current.sock,
+#             published ports on 10.213.254.2, with a copy of the fixture images; implies docker and fixtures
 #
 # Tests find these endpoints through test/support/env.ts. Details and env vars: scripts/env/*.sh.
 set -euo pipefail
 
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
-parts=(docker fixtures postgres nats engine-b sshd)
+commands=(start-engine-b stop-engine-b status-engine-b purge-engine-b
+  start-engine-current stop-engine-current status-engine-current purge-engine-current stop-postgres stop-nats)
+parts=(docker fixtures postgres nats engine-b engine-current sshd)
 
 usage() {
-  echo "usage: scripts/test-env.sh [${parts[*]}]... | start-engine-b | stop-engine-b | status-engine-b | purge-engine-b | stop-postgres | stop-nats" >&2
+  echo "usage: scripts/test-env.sh [${parts[*]}]...$(printf ' | %s' "${commands[@]}")" >&2
   exit 2
 }
 
@@ -43,17 +49,14 @@ run_part() {
   [[ ${MOOR_ENV_QUIET:-0} == 1 ]] || printf 'test-env: %s: %s (%d.%02ds)\n' "$p" "$out" $((d / 1000000)) $((d % 1000000 / 10000))
 }
 
-commands=(start-engine-b stop-engine-b status-engine-b purge-engine-b stop-postgres stop-nats)
 if [[ " ${commands[*]} " == *" ${1:-} "* ]]; then
   for c in "$@"; do
     [[ " ${commands[*]} " == *" $c "* ]] || { echo "test-env: '$c' cannot follow '$1' (commands and parts do not mix)" >&2; usage; }
   done
   for c in "$@"; do
     case "$c" in
-      start-engine-b) run_part engine-b start ;;
-      stop-engine-b) run_part engine-b stop ;;
-      status-engine-b) bash "$here/env/engine-b.sh" status ;;
-      purge-engine-b) run_part engine-b purge ;;
+      start-engine-* | stop-engine-* | purge-engine-*) run_part "${c#*-}" "${c%%-*}" ;;
+      status-engine-*) bash "$here/env/${c#*-}.sh" status ;;
       stop-postgres) run_part postgres stop ;;
       stop-nats) run_part nats stop ;;
     esac
@@ -71,8 +74,8 @@ for w in "${want[@]}"; do
   [[ " ${parts[*]} " == *" $w "* ]] || { echo "test-env: unknown part '$w'" >&2; usage; }
   asked[$w]=1
 done
-# Dependencies: the fixtures are built in engine A; engine B gets copies of them.
-[[ -z ${asked[engine-b]:-} ]] || asked[fixtures]=1
+# Dependencies: the fixtures are built in engine A; engines B and current get copies of them.
+[[ -z ${asked[engine-b]:-}${asked[engine-current]:-} ]] || asked[fixtures]=1
 [[ -z ${asked[fixtures]:-} ]] || asked[docker]=1
 
 for p in "${parts[@]}"; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test.sh - what `npm test` runs. Stages, in order, stopping at the first failure:
-#   env        scripts/test-env.sh docker fixtures postgres nats engine-b sshd
+#   env        scripts/test-env.sh docker fixtures postgres nats engine-b engine-current sshd
 #   typecheck  tsc --noEmit -p .
 #   lint       eslint . && prettier --check .
 #   check-*    every scripts/check-*.sh, in name order (extra checks other parts of the project add)
@@ -77,7 +77,7 @@ gauntlet() {
   return "$rc"
 }
 
-if wants e2e gauntlet; then stage env bash scripts/test-env.sh docker fixtures postgres nats engine-b sshd; else skip env; fi
+if wants e2e gauntlet; then stage env bash scripts/test-env.sh docker fixtures postgres nats engine-b engine-current sshd; else skip env; fi
 if wants unit e2e; then
   stage typecheck tsc --noEmit -p .
   stage lint bash -c "eslint . && prettier --check ."

@@ -26,6 +26,8 @@ import {
   arr,
   containerFromInspect,
   containerFromList,
+  type EngineSelf,
+  engineFromVersion,
   imageFromList,
   needsInspect,
   networkFromList,
@@ -87,6 +89,24 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
       return raw === undefined ? undefined : containerFromInspect(raw)
     })
 
+    /**
+     * What each engine says of itself, asked once per connection: the first observe asks, later ones
+     * reuse it; a host that stops answering is asked again once it is back (it may have been upgraded).
+     * Not knowing it is no reason to call a host unreachable: the observation goes without it.
+     */
+    const selves = new Map<string, EngineSelf>()
+    const engineSelf = (host: string): Effect.Effect<EngineSelf> => {
+      const known = selves.get(host)
+      if (known !== undefined) return Effect.succeed(known)
+      return Effect.flatMap(use(host, "version"), ({ conn, ctx }) =>
+        call(conn, ctx, { method: "GET", path: "/version" })
+      ).pipe(
+        Effect.map(engineFromVersion),
+        Effect.tap((self) => Effect.sync(() => selves.set(host, self))),
+        Effect.catch(() => Effect.succeed<EngineSelf>({}))
+      )
+    }
+
     const observeKnown = (host: string, scope: string): Effect.Effect<KnownHost, DockerError> =>
       Effect.gen(function* () {
         // A list that fails transiently (a reset connection, a 5xx) is asked again before the host is
@@ -95,13 +115,14 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
           Effect.flatMap(use(host, op), ({ conn, ctx }) => call(conn, ctx, { method: "GET", path, query })).pipe(
             Effect.retry({ times: 2, schedule: Schedule.exponential("100 millis"), while: isRetryable })
           )
-        const [containers, volumes, networks, images] = yield* Effect.all(
+        const [containers, volumes, networks, images, self] = yield* Effect.all(
           [
             // Every container: this scope's are observed, the others' names are held (a fixed container_name).
             list("containers.list", "/containers/json", { all: true }),
             list("volumes.list", "/volumes"),
             list("networks.list", "/networks"),
-            list("images.list", "/images/json")
+            list("images.list", "/images/json"),
+            engineSelf(host)
           ],
           { concurrency: "unbounded" }
         )
@@ -123,6 +144,7 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
         return {
           _tag: "Known" as const,
           host,
+          ...self,
           containers: observed.flat(),
           ...(otherNames.length === 0 ? {} : { otherNames: otherNames.sort() }),
           volumes: arr(rec(volumes).Volumes).map(volumeFromList),
@@ -133,6 +155,7 @@ export const makeDockerLive = (engines: ReadonlyArray<EngineConfig>): Effect.Eff
 
     const observe = Effect.fn("Docker.observe")(function* (host: string, scope: string) {
       const result = yield* Effect.result(observeKnown(host, scope))
+      if (Result.isFailure(result)) selves.delete(host)
       const observed: ObservedHost = Result.isSuccess(result)
         ? result.success
         : { _tag: "Unreachable", host, reason: result.failure.message }

@@ -170,6 +170,7 @@ export const makeMemoryDocker = (world: World): DockerShape => {
       return {
         _tag: "Known" as const,
         host,
+        ...(h.engine === undefined ? {} : { engineVersion: h.engine.version, apiVersion: h.engine.apiVersion }),
         containers,
         ...(otherNames.length === 0 ? {} : { otherNames: otherNames.sort() }),
         volumes: [...h.volumes.values()].map((v) => volumeFromList({ Name: v.name, Labels: v.labels })),

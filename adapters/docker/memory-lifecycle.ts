@@ -5,6 +5,7 @@
  * carries the container's `generation`, so a timer of an earlier run does nothing.
  */
 import { Clock, Effect, type Scope } from "effect"
+import { apiAtLeast } from "../../core/engine-features.ts"
 import type { DockerError } from "./Docker.ts"
 import { referencedContainers } from "./create-options.ts"
 import { staticProbe } from "./memory-model.ts"
@@ -289,8 +290,11 @@ export const stopProcess = (
     c.finishedAt = now
     c.exitAt = undefined
     if (killed) emit(host, c, "kill", now)
+    // `docker stop`: Docker 20.10 reports the exit (`die`) before the `stop`; Docker 26 the `stop` first.
+    const stopFirst = !options.kill && (host.engine === undefined || apiAtLeast(host.engine.apiVersion, "1.42"))
+    if (stopFirst) emit(host, c, "stop", now)
     emit(host, c, "die", now)
-    if (!options.kill) emit(host, c, "stop", now)
+    if (!options.kill && !stopFirst) emit(host, c, "stop", now)
     endFollowers(c)
   })
 

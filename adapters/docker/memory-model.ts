@@ -15,6 +15,14 @@ export interface ImageHealthcheck {
   readonly retries?: number | undefined
 }
 
+/** What an engine says of itself (`GET /version`): its release and the newest API version it speaks. */
+export interface EngineVersion {
+  readonly version: string
+  readonly apiVersion: string
+}
+/** A current engine, unless a test says otherwise. */
+export const CURRENT_ENGINE: EngineVersion = { version: "28.3.3", apiVersion: "1.51" }
+
 /** How a container of this image exits by itself (`env`: the container's environment). */
 export type ExitBehaviour =
   | { readonly afterMs: number; readonly code: number }

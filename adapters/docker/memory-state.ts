@@ -10,7 +10,14 @@ import type { ContainerConfig } from "../../core/model/plan.ts"
 import { normalizeImage } from "../../core/names.ts"
 import { networkBody } from "./create-body.ts"
 import type { EngineEvent, NetworkSpec } from "./Docker.ts"
-import { type EngineSnapshot, type MemoryImage, type ResolvedHealthcheck, resolveHealthcheck } from "./memory-model.ts"
+import {
+  CURRENT_ENGINE,
+  type EngineSnapshot,
+  type EngineVersion,
+  type MemoryImage,
+  type ResolvedHealthcheck,
+  resolveHealthcheck
+} from "./memory-model.ts"
 
 export interface PortBinding {
   readonly hostIp: string
@@ -131,6 +138,8 @@ export const networkJson = (n: Network): Record<string, unknown> => ({
 export interface HostState {
   readonly name: string
   reachable: boolean
+  /** What the engine reports of itself; undefined: it does not say. */
+  engine: EngineVersion | undefined
   readonly images: Map<string, MemoryImage & { readonly id: string }>
   readonly containers: Map<string, Container>
   readonly volumes: Map<string, Volume>
@@ -150,10 +159,15 @@ export interface HostState {
 export const hexId = (seed: string): string => `${hash128(seed)}${hash128(`${seed}#`)}`
 export const imageIdOf = (image: MemoryImage): string => image.id ?? `sha256:${hexId(normalizeImage(image.ref))}`
 
-export const newHost = (name: string, images: ReadonlyArray<MemoryImage>): HostState => {
+export const newHost = (
+  name: string,
+  images: ReadonlyArray<MemoryImage>,
+  engine: EngineVersion | undefined = CURRENT_ENGINE
+): HostState => {
   const host: HostState = {
     name,
     reachable: true,
+    engine,
     images: new Map(),
     containers: new Map(),
     volumes: new Map(),

@@ -24,6 +24,7 @@ import {
 } from "./memory-lifecycle.ts"
 import {
   type EngineSnapshot,
+  type EngineVersion,
   type ExecScript,
   type FailNext,
   type FailRandomly,
@@ -43,8 +44,16 @@ import {
 import type { EngineCall } from "./translate-error.ts"
 import { normalizeImage } from "../../core/names.ts"
 
-export type { EngineSnapshot, ExecOutcome, ExecScript, FailNext, FailRandomly, MemoryImage } from "./memory-model.ts"
-export { fixtureImages } from "./memory-model.ts"
+export type {
+  EngineSnapshot,
+  EngineVersion,
+  ExecOutcome,
+  ExecScript,
+  FailNext,
+  FailRandomly,
+  MemoryImage
+} from "./memory-model.ts"
+export { CURRENT_ENGINE, fixtureImages } from "./memory-model.ts"
 
 export interface DockerMemoryOptions {
   /** Host names, in order. Default: ["local"]. */
@@ -53,6 +62,8 @@ export interface DockerMemoryOptions {
   readonly images?: ReadonlyArray<MemoryImage> | undefined
   /** Leave the fixture images out. */
   readonly withoutFixtures?: boolean | undefined
+  /** What every host's engine reports of itself. Default: a current one (`CURRENT_ENGINE`). */
+  readonly engine?: EngineVersion | undefined
 }
 
 /** A container made behind moor's back (another tool, a person). */
@@ -69,6 +80,8 @@ export interface MemoryEngineShape {
   readonly hosts: ReadonlyArray<string>
   /** An unreachable host fails every call with `unreachable` (its containers keep running). */
   readonly setReachable: (host: string, reachable: boolean) => Effect.Effect<void>
+  /** What the host's engine reports of itself from now on (undefined: nothing, like an engine that does not say). */
+  readonly setEngine: (host: string, engine: EngineVersion | undefined) => Effect.Effect<void>
   /** Adds or replaces an image (on one host, or all when `host` is undefined). */
   readonly addImage: (image: MemoryImage, host?: string) => Effect.Effect<void>
   readonly removeImage: (host: string, ref: string) => Effect.Effect<void>
@@ -131,7 +144,7 @@ const make = (options: DockerMemoryOptions) =>
     const kit: Kit = { scope: yield* Effect.scope }
     const world: World = {
       kit,
-      hosts: new Map(order.map((h) => [h, newHost(h, images)])),
+      hosts: new Map(order.map((h) => [h, newHost(h, images, options.engine)])),
       order,
       counts: new Map(),
       failNext: [],
@@ -155,6 +168,12 @@ const make = (options: DockerMemoryOptions) =>
           Effect.sync(() => {
             h.reachable = reachable
             if (!reachable) for (const b of [...h.breakers]) b()
+          })
+        ),
+      setEngine: (host, engine) =>
+        Effect.flatMap(hostOf(host), (h) =>
+          Effect.sync(() => {
+            h.engine = engine
           })
         ),
       addImage: (image, host) =>

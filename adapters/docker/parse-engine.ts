@@ -167,6 +167,18 @@ export const containerFromInspect = (raw: unknown): ObservedContainer => {
   }
 }
 
+/** What an engine says of itself in `GET /version`: its release and the newest API version it speaks. */
+export interface EngineSelf {
+  readonly engineVersion?: string
+  readonly apiVersion?: string
+}
+
+/** `GET /version`. */
+export const engineFromVersion = (raw: unknown): EngineSelf => {
+  const v = rec(raw)
+  return { ...withOptional("engineVersion", str(v.Version)), ...withOptional("apiVersion", str(v.ApiVersion)) }
+}
+
 export const volumeFromList = (raw: unknown): ObservedVolume => {
   const v = rec(raw)
   return { name: str(v.Name) ?? "", labels: strMap(v.Labels) }

@@ -9,6 +9,7 @@ import { isConnectPhaseError } from "./connect-agent.ts"
 /** One engine API call. The names are used in errors (`op`), call counts and failure injection. */
 export type EngineCall =
   | "ping"
+  | "version"
   | "containers.list"
   | "volumes.list"
   | "networks.list"
@@ -40,6 +41,7 @@ export type EngineCall =
 
 const verbs: Record<EngineCall, string> = {
   ping: "ping the engine",
+  version: "read the engine's version",
   "containers.list": "list containers",
   "volumes.list": "list volumes",
   "networks.list": "list networks",

@@ -15,7 +15,7 @@ export interface MinApi {
 
 /** Mount fields (set: the field is present on a mount). */
 export const MOUNT_MIN_API: Readonly<Record<string, MinApi>> = {
-  subpath: { compose: "volumes[].volume.subpath", api: "1.45" }
+  subpath: { compose: "volume.subpath", api: "1.45" }
 }
 
 /**

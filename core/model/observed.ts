@@ -83,6 +83,10 @@ export type ObservedImage = typeof ObservedImage.Type
 
 export const KnownHost = Schema.TaggedStruct("Known", {
   host: Schema.String,
+  /** The engine's release as it reports it (`20.10.24+dfsg1`, `26.1.5`), when known. */
+  engineVersion: Schema.optionalKey(Schema.String),
+  /** The newest Engine API version the engine speaks (`1.41`, `1.45`), when known: what it can express. */
+  apiVersion: Schema.optionalKey(Schema.String),
   containers: Schema.Array(ObservedContainer),
   /** Names held by the host's other containers (not this scope's): moor never takes or touches them. */
   otherNames: Schema.optionalKey(Schema.Array(Schema.String)),

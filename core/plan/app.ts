@@ -2,6 +2,7 @@
  * One desired app on all its hosts: resource checks, decisions per service, `requires` and
  * `on_start` hooks, then actions per host in `depends_on` order.
  */
+import { engineCannotExpress } from "../engine-features.ts"
 import { Label, nextName, oldName, serviceContainerName } from "../names.ts"
 import type { App } from "../model/desired.ts"
 import { type Action, passiveKinds } from "../model/plan.ts"
@@ -64,6 +65,13 @@ const guardNames = (scope: string, view: HostView, canonical: string, decision: 
     do: "wait",
     reason: `the container name ${taken} is taken by a container moor does not own (no ${Label.scope}=${scope} label); rename or remove it`
   }
+}
+
+/** A container the host's engine cannot create as specified is not created: one skip that says why. */
+const guardEngine = (view: HostView, ps: PreparedService, decision: Decision): Decision => {
+  if (decision.do !== "create" && decision.do !== "recreate") return decision
+  const reason = engineCannotExpress(ps.config, view)
+  return reason === undefined ? decision : { do: "wait", reason }
 }
 
 const NONE: ReadonlyArray<never> = []
@@ -135,7 +143,8 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
       return {
         replica: i + 1,
         container,
-        decision: decision.do === "nothing" ? decision : guardNames(ctx.scope, view, name, decision)
+        decision:
+          decision.do === "nothing" ? decision : guardNames(ctx.scope, view, name, guardEngine(view, ps, decision))
       }
     })
     const names = new Set(ps.names)

@@ -4,6 +4,9 @@ import type { KnownHost, ObservedContainer, ObservedNetwork, ObservedVolume } fr
 
 export interface HostView {
   readonly host: string
+  /** What the engine reports of itself (../engine-features.ts checks keys against the API version). */
+  readonly engineVersion: string | undefined
+  readonly apiVersion: string | undefined
   /** `app/service` -> this scope's containers for it. */
   readonly byService: ReadonlyMap<string, ReadonlyArray<ObservedContainer>>
   /** Apps that have containers of this scope on the host. */
@@ -44,6 +47,8 @@ export const makeHostView = (known: KnownHost, scope: string): HostView => {
   for (const image of known.images) for (const tag of image.tags) imageIdByTag.set(tag, image.id)
   return {
     host: known.host,
+    engineVersion: known.engineVersion,
+    apiVersion: known.apiVersion,
     byService,
     apps,
     containers: containers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),

@@ -258,7 +258,8 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
         }
       }
       if (dryRun) break
-      if (!hasChanges(current)) {
+      // Done: nothing left to change, or no way forward (no progress, or the rounds are spent).
+      if (!hasChanges(current) || !progress || round >= maxRounds) {
         // Containers this pass started may still be starting: look again, briefly, so the states it
         // reports are the ones they settle in (and a container that fails meanwhile is seen).
         const at = yield* now()
@@ -269,7 +270,6 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
         }
         break
       }
-      if (!progress || round >= maxRounds) break
       // Acting needs the engine lock of each host the plan changes: take those missing, look again.
       if (yield* hold.lock(changedHosts(current))) continue
       round++

@@ -40,26 +40,15 @@ exec_root=/run/$name
 pidfile=/run/$name.pid
 log=${MOOR_ENGINE_B_LOG:-/var/log/$name.log}
 subnet=${MOOR_ENGINE_B_SUBNET:-10.213.255}
-host_ip=$subnet.1
 b_ip=$subnet.2
 veth=moorb-host # this machine's side; B's side is eth0 inside the namespace
 tls_port=${MOOR_ENGINE_B_TLS_PORT:-2376}
 tls=$base/tls
 wait_s=${MOOR_ENGINE_B_TIMEOUT:-60}
-images=(moor-fixture/app:1 moor-fixture/app:2 moor-fixture/crashy:1)
 
-b() { env -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH DOCKER_HOST="unix://$sock" docker "$@"; }
-b_up() { # prints B's server version when it answers
-  [[ -S $sock ]] || return 1
-  timeout 20 env -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH DOCKER_HOST="unix://$sock" \
-    docker version -f '{{.Server.Version}}' 2>/dev/null
-}
-our_pid() { # prints the pid of B's dockerd if it runs (and really is ours)
-  local pid
-  [[ -s $pidfile ]] && pid=$(cat "$pidfile") && [[ -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "--pidfile $pidfile" || return 1
-  echo "$pid"
-}
+b() { engine_cli "$sock" "$@"; }
+b_up() { engine_version "$sock"; } # prints B's server version when it answers
+our_pid() { pid_of "$pidfile" "--pidfile $pidfile"; } # the pid of B's dockerd if it runs (and really is ours)
 endpoints() {
   echo -n "unix://$sock"
   [[ $tls_port == 0 ]] || echo -n ", tcp://$b_ip:$tls_port (mutual TLS, client certs $tls/client)"
@@ -95,55 +84,6 @@ make_certs() { # throwaway CA + server and client certificates, made once
   }
 }
 
-ensure_netns() {
-  command -v ip >/dev/null 2>&1 || die "ip not found: apt-get install iproute2"
-  command -v nsenter >/dev/null 2>&1 || die "nsenter not found: apt-get install util-linux"
-  [[ -e /run/netns/$netns ]] || ip netns add "$netns" || die "cannot create network namespace $netns"
-  if ! ip link show "$veth" >/dev/null 2>&1; then
-    ip link add "$veth" type veth peer name eth0 netns "$netns" || die "cannot create veth pair $veth <-> $netns/eth0"
-  fi
-  ip addr replace "$host_ip/24" dev "$veth"
-  ip link set "$veth" up
-  ip -n "$netns" link set lo up
-  ip -n "$netns" addr replace "$b_ip/24" dev eth0
-  ip -n "$netns" link set eth0 up
-  ip -n "$netns" route replace default via "$host_ip"
-  keep_unreachable
-}
-
-# While B is down its address must fail fast ("No route to host"), like a host that went away,
-# instead of following the default route out of this machine. The connected route of the veth
-# (metric 0) wins while B runs.
-keep_unreachable() {
-  ip route show type unreachable "$subnet.0/24" | grep -q . ||
-    ip route add unreachable "$subnet.0/24" metric 4000 2>/dev/null ||
-    echo "test-env: $part: warning: could not add 'unreachable $subnet.0/24' route; B's address follows the default route while B is down" >&2
-}
-
-sync_images() { # copies the fixture images from engine A into B when their IDs differ; prints what it did
-  local ref ida idb need=() old=() t0 on_a on_b
-  # one call per engine: "repo:tag id" of every moor-fixture image
-  on_a=$(docker images --no-trunc --filter 'reference=moor-fixture/*' --format '{{.Repository}}:{{.Tag}} {{.ID}}' 2>&1) ||
-    die "engine A (DOCKER_HOST=${DOCKER_HOST:-<default>}) does not answer: run scripts/test-env.sh docker ($on_a)"
-  on_b=$(b images --no-trunc --filter 'reference=moor-fixture/*' --format '{{.Repository}}:{{.Tag}} {{.ID}}')
-  for ref in "${images[@]}"; do
-    ida=$(awk -v r="$ref" '$1 == r { print $2 }' <<<"$on_a")
-    [[ -n $ida ]] || die "image $ref missing on engine A: run scripts/test-env.sh fixtures first"
-    idb=$(awk -v r="$ref" '$1 == r { print $2 }' <<<"$on_b")
-    if [[ $ida != "$idb" ]]; then
-      need+=("$ref")
-      [[ -z $idb ]] || old+=("$idb")
-    fi
-  done
-  ((${#need[@]})) || return 0
-  t0=$(now_us)
-  docker save "${need[@]}" | b load -q >/dev/null || die "docker save | docker load into $name failed"
-  for idb in "${old[@]}"; do # drop replaced images unless still tagged or in use
-    [[ -n "$(b image inspect -f '{{join .RepoTags ","}}' "$idb" 2>/dev/null)" ]] || b rmi "$idb" >/dev/null 2>&1 || true
-  done
-  echo -n "; copied ${#need[@]} image(s) from engine A in $(secs_since "$t0")"
-}
-
 start() {
   local v pid started="" copied=""
   if ! v=$(b_up); then
@@ -164,7 +104,7 @@ start() {
       t0=$(now_us)
       mkdir -p "$base/docker" "$exec_root" "$(dirname "$log")"
       [[ -s $base/daemon.json ]] || echo '{}' >"$base/daemon.json" # never read /etc/docker/daemon.json
-      ensure_netns
+      engine_netns "$netns" "$veth" "$subnet"
       args=(--config-file "$base/daemon.json" --data-root "$base/docker" --exec-root "$exec_root"
         --pidfile "$pidfile" -H "unix://$sock"
         --containerd-namespace "$name" --containerd-plugins-namespace "$name-plugins")
@@ -177,58 +117,28 @@ start() {
       echo "=== $(date -Is) test-env: starting $name" >>"$log"
       setsid nohup nsenter --net="/run/netns/$netns" dockerd "${args[@]}" >>"$log" 2>&1 </dev/null 9>&- &
       pid=$!
-      local deadline=$((SECONDS + wait_s))
-      until v=$(b_up); do
-        kill -0 "$pid" 2>/dev/null || {
-          tail_log "$log"
-          die "dockerd for $name exited during startup (log: $log)"
-        }
-        ((SECONDS < deadline)) || {
-          tail_log "$log"
-          die "dockerd for $name (pid $pid) did not answer on $sock within ${wait_s}s (log: $log)"
-        }
-        sleep 0.2
-      done
+      wait_for "dockerd for $name" "$pid" "$wait_s" "$log" b_up
+      v=$(b_up)
       started="started dockerd $v (pid $(our_pid || echo "$pid")) in $(secs_since "$t0")"
     fi
   fi
-  [[ ${MOOR_ENGINE_B_SYNC:-1} == 0 ]] || copied=$(sync_images)
+  [[ ${MOOR_ENGINE_B_SYNC:-1} == 0 ]] || copied=$(sync_fixture_images "$sock" "$name")
   echo "${started:-engine $v answering}${copied}: $(endpoints)"
 }
 
 stop() {
   local pid did="not running"
   if pid=$(our_pid); then
-    kill -TERM "$pid"
-    local deadline=$((SECONDS + 45))
-    while kill -0 "$pid" 2>/dev/null; do
-      if ((SECONDS >= deadline)); then
-        echo "test-env: $part: warning: dockerd $pid ignored SIGTERM for 45s; sending SIGKILL" >&2
-        kill -KILL "$pid"
-        sleep 1
-        break
-      fi
-      sleep 0.1
-    done
+    stop_pid "$pid" dockerd
     did="stopped dockerd (pid $pid)"
   fi
   rm -f "$sock"
-  # Removing the namespace also removes the veth pair and everything B created inside it.
-  if [[ -e /run/netns/$netns ]]; then ip netns del "$netns" 2>/dev/null || true; fi
-  if ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth" 2>/dev/null || true; fi
-  keep_unreachable
+  drop_netns "$netns" "$veth"
+  keep_unreachable "$subnet.0/24"
   echo "$did; $sock and $b_ip gone (data kept in $base)"
 }
 
-status() {
-  local v
-  if v=$(b_up); then
-    echo "running (pid $(our_pid || echo "?"), engine $v, $(b ps -q | wc -l) running container(s)): $(endpoints)"
-  else
-    echo "not answering at unix://$sock ($(if our_pid >/dev/null; then echo "dockerd runs but the socket does not answer"; else echo "not running"; fi))"
-    return 3
-  fi
-}
+status() { engine_status "$sock" "$pidfile" "$(endpoints)"; }
 
 case "${1:-start}" in
   start) start ;;

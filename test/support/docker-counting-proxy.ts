@@ -16,9 +16,16 @@ export interface CountingProxy {
   readonly close: () => Promise<void>
 }
 
-export const startCountingProxy = async (upstreamSocket = "/var/run/docker.sock"): Promise<CountingProxy> => {
-  const dir = mkdtempSync(join(tmpdir(), "moor-docker-proxy-"))
-  const socketPath = join(dir, "docker.sock")
+/**
+ * `at`: listen on that socket path (its directory must exist; the caller removes it), e.g. to bring
+ * back an engine at the address a client knows after closing the proxy there.
+ */
+export const startCountingProxy = async (
+  upstreamSocket = "/var/run/docker.sock",
+  at?: string
+): Promise<CountingProxy> => {
+  const dir = at === undefined ? mkdtempSync(join(tmpdir(), "moor-docker-proxy-")) : undefined
+  const socketPath = at ?? join(dir!, "docker.sock")
   let seen: Array<string> = []
   const server = http.createServer((req, res) => {
     seen.push(`${req.method} ${(req.url ?? "").split("?")[0]}`)
@@ -45,7 +52,7 @@ export const startCountingProxy = async (upstreamSocket = "/var/run/docker.sock"
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
-      rmSync(dir, { recursive: true, force: true })
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
     }
   }
 }

@@ -1,20 +1,63 @@
 /**
- * Helpers for tests against the real engine: a unique scope per test file, a raw dockerode client
- * to look behind the adapter, clean-up by label, a free host port, the fixture images check.
+ * Helpers for tests against the real engines: a unique scope per test file, a raw dockerode client
+ * to look behind the adapter, clean-up by label, a free host port, the fixture images check. Engine A
+ * (this machine's default engine, Docker 20.10) unless a test names another `TestEngine`.
  */
 import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:net"
 import Dockerode from "dockerode"
 import type { ContainerConfig } from "../../core/model/plan.ts"
+import { engineCurrent } from "./env.ts"
 
 export const SOCKET = "/var/run/docker.sock"
 export const raw = new Dockerode({ socketPath: SOCKET })
 
+/** A real engine the e2e tests run on, as moor reaches it and as the tests look behind moor's back. */
+export interface TestEngine {
+  /** For test names: `engine A (20.10)`. */
+  readonly label: string
+  /** The endpoint moor is given (`unix:///var/run/docker.sock`). */
+  readonly endpoint: string
+  readonly socketPath: string
+  readonly raw: Dockerode
+  /** Where the engine's published ports answer: 127.0.0.1 for engine A, its own address for the others. */
+  readonly publishAddress: string
+  /** What to run when it does not answer. */
+  readonly setup: string
+}
+
+export const testEngineA: TestEngine = {
+  label: "engine A (20.10)",
+  endpoint: `unix://${SOCKET}`,
+  socketPath: SOCKET,
+  raw,
+  publishAddress: "127.0.0.1",
+  setup: "bash scripts/test-env.sh docker fixtures"
+}
+export const testEngineCurrent: TestEngine = {
+  label: "the current engine (26)",
+  endpoint: engineCurrent.socket.DOCKER_HOST,
+  socketPath: engineCurrent.socketPath,
+  raw: new Dockerode({ socketPath: engineCurrent.socketPath }),
+  publishAddress: engineCurrent.address,
+  setup: "bash scripts/test-env.sh engine-current (as root)"
+}
+/** The engines people run that the tests cover: Docker 20.10 (API 1.41) and Docker 26 (API 1.45). */
+export const testEngines: ReadonlyArray<TestEngine> = [testEngineA, testEngineCurrent]
+
+/**
+ * Options for the tests of a suite per engine: `describe.concurrent.each(testEngines)` runs the
+ * engines' suites side by side (they share nothing), and this keeps each engine's tests one after
+ * the other, as they were written.
+ */
+export const oneAtATime = { concurrent: false } as const
+
 export const newScope = (): string => `test-${randomBytes(4).toString("hex")}`
 
 /** Removes every container, network and volume carrying `moor.scope=<scope>`, and the scope's engine lock. */
-export const cleanupScope = async (scope: string): Promise<void> => {
+export const cleanupScope = async (scope: string, engine: TestEngine = testEngineA): Promise<void> => {
+  const raw = engine.raw
   const label = [`moor.scope=${scope}`]
   const containers = [
     ...(await raw.listContainers({ all: true, filters: { label } })),
@@ -50,13 +93,15 @@ export const cleanupScope = async (scope: string): Promise<void> => {
 
 export const FIXTURES = ["moor-fixture/app:1", "moor-fixture/app:2", "moor-fixture/crashy:1"] as const
 
-/** Fails with what to run when the fixture images are not built. */
-export const requireFixtures = async (): Promise<void> => {
-  const images = await raw.listImages()
+/** Fails with what to run when the engine does not answer or the fixture images are not there. */
+export const requireFixtures = async (engine: TestEngine = testEngineA): Promise<void> => {
+  const images = await engine.raw.listImages().catch((e: unknown) => {
+    throw new Error(`${engine.label} does not answer at ${engine.endpoint} (${String(e)}): run ${engine.setup}`)
+  })
   const tags = new Set(images.flatMap((i) => i.RepoTags ?? []))
   const missing = FIXTURES.filter((f) => !tags.has(f))
   if (missing.length > 0)
-    throw new Error(`fixture images missing: ${missing.join(", ")}. Build them with: bash scripts/test-env.sh fixtures`)
+    throw new Error(`fixture images missing on ${engine.label}: ${missing.join(", ")}. Run: ${engine.setup}`)
 }
 
 export const freePort = (): Promise<number> =>

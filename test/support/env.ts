@@ -51,6 +51,24 @@ export const engineB = {
   certPath: engineBCertPath
 } as const
 
+const engineCurrentSubnet = env.MOOR_ENGINE_CURRENT_SUBNET ?? "10.213.254"
+const engineCurrentSocketPath = env.MOOR_ENGINE_CURRENT_SOCK ?? "/run/moor-engine-current.sock"
+
+/**
+ * The current engine: Docker 26 (API 1.45, Debian trixie's docker.io) beside engine A's 20.10
+ * (`npm run setup -- engine-current`), for what people run today. Stop and start it with
+ * `bash scripts/test-env.sh stop-engine-current` / `start-engine-current`. Its containers' own
+ * addresses (in 10.214.0.0/16) are routed from this machine, like engine A's.
+ */
+export const engineCurrent = {
+  /** Its own address: its published ports are here (not on 127.0.0.1); unreachable while it is stopped. */
+  address: `${engineCurrentSubnet}.2`,
+  /** This machine as its containers see it (A's published ports are reachable there). */
+  hostAddress: `${engineCurrentSubnet}.1`,
+  socketPath: engineCurrentSocketPath,
+  socket: { DOCKER_HOST: `unix://${engineCurrentSocketPath}` } satisfies DockerEnv
+} as const
+
 /** Something to connect to: a TCP host and port, or a unix socket path. */
 export type Endpoint = { readonly host: string; readonly port: number } | { readonly path: string }
 

@@ -1,16 +1,22 @@
 /**
- * Scenarios on the real engine: passes through `DockerLive`, the world's doings through dockerode
- * (kill, pause, stop, remove, and a one-shot helper that mounts a volume to write or read its files)
- * and Testcontainers (foreign containers, started and waited for like any other test container).
- * Everything made here carries `moor.scope=<scope>` (moor's own) or `scenario.owner=<scope>` (the
- * scenario's), and is removed by those labels.
+ * Scenarios on a real engine (engine A, or the current engine: `TestEngine`): passes through
+ * `DockerLive`, the world's doings through dockerode (kill, pause, stop, remove, foreign containers
+ * started and waited for until healthy, and a one-shot helper that mounts a volume to write or read
+ * its files). Everything made here carries `moor.scope=<scope>` (moor's own) or
+ * `scenario.owner=<scope>` (the scenario's), and is removed by those labels.
  */
+import type Dockerode from "dockerode"
 import { Effect, Layer } from "effect"
-import { GenericContainer, Wait } from "testcontainers"
 import { DockerLive } from "../../adapters/docker/live.ts"
 import type { ContainerState, Health } from "../../core/model/observed.ts"
-import { cleanupScope, raw, SOCKET } from "./docker-e2e.ts"
-import { type ContainerView, HOST, type HttpTarget, type ScenarioEngine } from "./scenario-engine.ts"
+import { cleanupScope, type TestEngine } from "./docker-e2e.ts"
+import {
+  type ContainerView,
+  type ForeignContainer,
+  HOST,
+  type HttpTarget,
+  type ScenarioEngine
+} from "./scenario-engine.ts"
 
 /** Labels what a scenario makes itself (foreign containers, helpers), for clean-up. */
 export const OWNER_LABEL = "scenario.owner"
@@ -36,7 +42,7 @@ const epoch = (iso: string | undefined): number | undefined => {
   return Number.isNaN(ms) ? undefined : ms
 }
 
-const view = async (ref: string): Promise<ContainerView | undefined> => {
+const view = async (raw: Dockerode, ref: string): Promise<ContainerView | undefined> => {
   const info = await raw
     .getContainer(ref)
     .inspect()
@@ -65,7 +71,7 @@ const view = async (ref: string): Promise<ContainerView | undefined> => {
  * Runs `script` (sh) in a throwaway container that mounts `volume` at /v: its exit code and output.
  * Plain dockerode (create, start, wait, logs): a one-shot is all it takes.
  */
-const inVolume = async (scope: string, volume: string, script: string) => {
+const inVolume = async (raw: Dockerode, scope: string, volume: string, script: string) => {
   const helper = await raw.createContainer({
     Image: HELPER_IMAGE,
     Cmd: ["sh", "-c", script],
@@ -99,19 +105,39 @@ const demux = (buffer: Buffer): string => {
  * The fixture app's own health check with a 10 s timeout instead of 3 s, as the scenarios' Compose
  * files declare it: on a loaded engine a slow probe must not make a container flap to unhealthy.
  */
-const tolerant = (c: GenericContainer): GenericContainer =>
-  c.withHealthCheck({
-    test: ["CMD", "/bin/moor-healthcheck"],
-    interval: 1_000,
-    timeout: 10_000,
-    retries: 2,
-    startPeriod: 5_000
+const TOLERANT_HEALTHCHECK = {
+  Test: ["CMD", "/bin/moor-healthcheck"],
+  Interval: 1_000_000_000,
+  Timeout: 10_000_000_000,
+  Retries: 2,
+  StartPeriod: 5_000_000_000
+}
+const FOREIGN_HEALTHY_MS = 30_000
+
+/** A container made behind moor's back, started; a fixture app is waited for until healthy. */
+const startForeign = async (raw: Dockerode, scope: string, c: ForeignContainer) => {
+  const app = c.image.startsWith("moor-fixture/app:")
+  const container = await raw.createContainer({
+    name: c.name,
+    Image: c.image,
+    Labels: { ...c.labels, [OWNER_LABEL]: scope },
+    ...(app ? { Healthcheck: TOLERANT_HEALTHCHECK } : {})
   })
+  await container.start()
+  if (!app) return
+  const deadline = Date.now() + FOREIGN_HEALTHY_MS
+  for (;;) {
+    const health = (await container.inspect()).State.Health?.Status
+    if (health === "healthy") return
+    if (Date.now() > deadline) throw new Error(`foreign container ${c.name} not healthy within 30 s (${health})`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
 
 const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`
 
-/** The container's address on its first network (this machine reaches engine A's bridges directly). */
-const addressOf = async (name: string): Promise<string | undefined> => {
+/** The container's address on its first network (this machine reaches every test engine's networks). */
+const addressOf = async (raw: Dockerode, name: string): Promise<string | undefined> => {
   const info = await raw
     .getContainer(name)
     .inspect()
@@ -120,8 +146,9 @@ const addressOf = async (name: string): Promise<string | undefined> => {
   return networks.map((n) => n.IPAddress).find((ip) => ip !== "")
 }
 
-const fetchText = async (target: HttpTarget, path: string) => {
-  const host = target.container === undefined ? "127.0.0.1" : await addressOf(target.container)
+/** A host port on the engine's publish address, or a port of a container on its own address. */
+const fetchText = async (engine: TestEngine, target: HttpTarget, path: string) => {
+  const host = target.container === undefined ? engine.publishAddress : await addressOf(engine.raw, target.container)
   if (host === undefined) return undefined
   try {
     const res = await fetch(`http://${host}:${target.port}${path}`, { signal: AbortSignal.timeout(2_000) })
@@ -132,7 +159,8 @@ const fetchText = async (target: HttpTarget, path: string) => {
 }
 
 /** Removes what a scenario of `scope` left: moor's objects and the scenario's own containers. */
-export const cleanupScenario = async (scope: string): Promise<void> => {
+export const cleanupScenario = async (scope: string, engine: TestEngine): Promise<void> => {
+  const raw = engine.raw
   const owned = await raw.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${scope}`] } })
   await Promise.all(
     owned.map((c) =>
@@ -142,11 +170,12 @@ export const cleanupScenario = async (scope: string): Promise<void> => {
         .catch(() => undefined)
     )
   )
-  await cleanupScope(scope)
+  await cleanupScope(scope, engine)
 }
 
 /** Scenario scopes older than `maxAgeMs`: what a crashed run left (their host ports would be taken). */
-export const cleanupStale = async (nowMs: number, maxAgeMs = 30 * 60_000): Promise<void> => {
+export const cleanupStale = async (engine: TestEngine, nowMs: number, maxAgeMs = 30 * 60_000): Promise<void> => {
+  const raw = engine.raw
   const scopes = new Set<string>()
   const old = (createdSeconds: number) => nowMs - createdSeconds * 1000 > maxAgeMs
   for (const c of await raw.listContainers({ all: true, filters: { label: ["moor.scope"] } })) {
@@ -157,16 +186,17 @@ export const cleanupStale = async (nowMs: number, maxAgeMs = 30 * 60_000): Promi
     const scope = c.Labels[OWNER_LABEL]
     if (scope?.startsWith(SCOPE_PREFIX) === true && old(c.Created)) scopes.add(scope)
   }
-  for (const scope of scopes) await cleanupScenario(scope)
+  for (const scope of scopes) await cleanupScenario(scope, engine)
 }
 
-export const makeLiveEngine = (scope: string): Effect.Effect<ScenarioEngine> =>
+export const makeLiveEngine = (scope: string, engine: TestEngine): Effect.Effect<ScenarioEngine> =>
   Effect.gen(function* () {
     let reachable = true
+    const raw = engine.raw
     const layerFor = (endpoint: string) => DockerLive.layer([{ name: HOST, endpoint }]).pipe(Layer.orDie)
-    const good = layerFor(`unix://${SOCKET}`)
+    const good = layerFor(engine.endpoint)
     const bad = layerFor(UNREACHABLE_ENDPOINT)
-    const client = yield* DockerLive.make([{ name: HOST, endpoint: `unix://${SOCKET}` }]).pipe(Effect.orDie)
+    const client = yield* DockerLive.make([{ name: HOST, endpoint: engine.endpoint }]).pipe(Effect.orDie)
     const container = (name: string) => raw.getContainer(name)
     return {
       kind: "live",
@@ -175,7 +205,7 @@ export const makeLiveEngine = (scope: string): Effect.Effect<ScenarioEngine> =>
         Effect.promise(async () => {
           const listed = await raw.listContainers({ all: true, filters: { label: [`moor.scope=${of}`] } })
           const refs = [...listed.map((c) => c.Id), ...foreign]
-          const views = await Promise.all(refs.map(view))
+          const views = await Promise.all(refs.map((ref) => view(raw, ref)))
           const seen = new Set<string>()
           return views.filter((v): v is ContainerView => {
             if (v === undefined || seen.has(v.id)) return false
@@ -196,21 +226,12 @@ export const makeLiveEngine = (scope: string): Effect.Effect<ScenarioEngine> =>
         client
           .exec(HOST, name, { cmd: ["touch", "/tmp/unhealthy"], env: {}, timeoutMs: 10_000 })
           .pipe(Effect.asVoid, Effect.orDie),
-      foreign: (c) =>
-        Effect.promise(async () => {
-          const generic = new GenericContainer(c.image)
-            .withName(c.name)
-            .withLabels({ ...c.labels, [OWNER_LABEL]: scope })
-          await (
-            c.image.startsWith("moor-fixture/app:")
-              ? tolerant(generic).withWaitStrategy(Wait.forHealthCheck())
-              : generic
-          ).start()
-        }),
+      foreign: (c) => Effect.promise(() => startForeign(raw, scope, c)),
       writeFile: (volume, path, content) =>
         Effect.promise(async () => {
           const file = `/v/${path}`
           const r = await inVolume(
+            raw,
             scope,
             volume,
             `mkdir -p "$(dirname ${quote(file)})" && printf '%s' ${quote(content)} > ${quote(file)}`
@@ -219,10 +240,10 @@ export const makeLiveEngine = (scope: string): Effect.Effect<ScenarioEngine> =>
         }),
       readFile: (volume, path) =>
         Effect.promise(async () => {
-          const r = await inVolume(scope, volume, `cat ${quote(`/v/${path}`)}`)
+          const r = await inVolume(raw, scope, volume, `cat ${quote(`/v/${path}`)}`)
           return r.exitCode === 0 ? r.output : undefined
         }),
-      http: (target, path) => Effect.promise(() => fetchText(target, path)),
+      http: (target, path) => Effect.promise(() => fetchText(engine, target, path)),
       setReachable: (value) =>
         Effect.sync(() => {
           reachable = value

@@ -71,6 +71,29 @@ const fill = <A>(value: A, vars: ScenarioVars): A => {
   return walk(value) as A
 }
 
+/**
+ * The scenario with the host ports its specs publish on 127.0.0.1 published on `address` instead: an
+ * engine in a network namespace of its own publishes there (its 127.0.0.1 is not this machine's).
+ */
+export const publishedOn = (scenario: Scenario, address: string): Scenario => {
+  if (address === "127.0.0.1") return scenario
+  const move = (desired: DesiredState): DesiredState => ({
+    ...desired,
+    apps: desired.apps.map((app) => ({
+      ...app,
+      services: Object.fromEntries(
+        Object.entries(app.services).map(([name, s]) => [
+          name,
+          s.ports === undefined
+            ? s
+            : { ...s, ports: s.ports.map((p) => (p.hostIp === "127.0.0.1" ? { ...p, hostIp: address } : p)) }
+        ])
+      )
+    }))
+  })
+  return { ...scenario, specs: new Map([...scenario.specs].map(([name, d]) => [name, move(d)])) }
+}
+
 const specsOf = (steps: ReadonlyArray<Step>): ReadonlyArray<string> => [
   ...new Set(steps.flatMap((s) => ("pass" in s ? [s.pass] : [])))
 ]

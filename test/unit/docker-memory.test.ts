@@ -9,7 +9,7 @@ import { TestClock } from "effect/testing"
 import type { ObservedContainer, ObservedHost } from "../../core/model/observed.ts"
 import type { ContainerConfig } from "../../core/model/plan.ts"
 import { Docker, type DockerError } from "../../adapters/docker/Docker.ts"
-import { DockerMemory, MemoryEngine } from "../../adapters/docker/memory.ts"
+import { CURRENT_ENGINE, DockerMemory, MemoryEngine } from "../../adapters/docker/memory.ts"
 
 const scope = "test-mem"
 const config = (name: string, image: string, extra: Partial<ContainerConfig> = {}): ContainerConfig => ({
@@ -90,7 +90,12 @@ describe("DockerMemory: lifecycle and health on the clock", () => {
           finishedAt: 1_500,
           restartCount: 0
         })
-        expect((yield* engine.events("local")).slice(3).map((e) => e.action)).toEqual(["kill", "die", "stop"])
+        // A current engine reports the stop before the exit; Docker 20.10 the other way round.
+        expect((yield* engine.events("local")).slice(3).map((e) => e.action)).toEqual(["kill", "stop", "die"])
+        yield* engine.setEngine("local", { version: "20.10.24", apiVersion: "1.41" })
+        yield* docker.startContainer("local", "shop-web-1")
+        yield* docker.stopContainer("local", "shop-web-1")
+        expect((yield* engine.events("local")).slice(-3).map((e) => e.action)).toEqual(["kill", "die", "stop"])
       })
     )
   )
@@ -271,7 +276,7 @@ describe("DockerMemory: stop, crash, pause", () => {
         yield* Fiber.join(stopping)
         expect(yield* observed("shop-stubborn-1")).toMatchObject({ state: "exited", exitCode: 137, finishedAt: 5_000 })
         const actions = (yield* engine.events("local")).map((e) => e.action)
-        expect(actions).toEqual(["create", "start", "kill", "kill", "die", "stop"])
+        expect(actions).toEqual(["create", "start", "kill", "kill", "stop", "die"])
       })
     )
   )
@@ -430,6 +435,28 @@ describe("DockerMemory: what the engine refuses", () => {
 })
 
 describe("DockerMemory: hosts, failures, exec, events", () => {
+  it.effect("each host reports its engine's version and API version: a current engine unless set otherwise", () =>
+    withEngine(
+      Effect.gen(function* () {
+        const docker = yield* Docker
+        const engine = yield* MemoryEngine
+        const self = (h: ObservedHost) =>
+          h._tag === "Known" ? { engineVersion: h.engineVersion, apiVersion: h.apiVersion } : h.reason
+        expect(self(yield* docker.observe("a", scope))).toEqual({
+          engineVersion: CURRENT_ENGINE.version,
+          apiVersion: CURRENT_ENGINE.apiVersion
+        })
+        yield* engine.setEngine("a", { version: "20.10.24", apiVersion: "1.41" })
+        expect(self(yield* docker.observe("a", scope))).toEqual({ engineVersion: "20.10.24", apiVersion: "1.41" })
+        expect(self(yield* docker.observe("b", scope))).toEqual({ engineVersion: "28.3.3", apiVersion: "1.51" })
+        yield* engine.setEngine("b", undefined)
+        const silent = yield* docker.observe("b", scope)
+        expect(silent._tag === "Known" && ("engineVersion" in silent || "apiVersion" in silent)).toBe(false)
+      }),
+      ["a", "b"]
+    )
+  )
+
   it.effect("a host can go away and come back; the other hosts are not affected; its containers keep running", () =>
     withEngine(
       Effect.gen(function* () {
