@@ -11,8 +11,8 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import Dockerode from "dockerode"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { requireFixtures } from "../support/docker-e2e.ts"
-import { engineA } from "../support/env.ts"
+import { requireFixtures, testEngineA, testEngineCurrent } from "../support/docker-e2e.ts"
+import { engineA, engineCurrent } from "../support/env.ts"
 import { cleanupEngine, execOut } from "../support/fleet-engines.ts"
 import { cliEnv, moor } from "../support/fleet-cli.ts"
 import { removeTempDirs, tempDir } from "../support/fleet-spec.ts"
@@ -25,7 +25,10 @@ interface Engine {
 }
 
 /** The engines this file runs on: add one here and every case runs on it too. */
-const ENGINES: ReadonlyArray<Engine> = [{ name: "A (Docker 20.10, API 1.41)", dockerHost: engineA.DOCKER_HOST }]
+const ENGINES: ReadonlyArray<Engine> = [
+  { name: "A (Docker 20.10, API 1.41)", dockerHost: engineA.DOCKER_HOST },
+  { name: "current (Docker 26, API 1.45)", dockerHost: engineCurrent.socket.DOCKER_HOST }
+]
 
 const clientFor = (engine: Engine): Dockerode => {
   const url = new URL(engine.dockerHost)
@@ -117,7 +120,7 @@ secrets:
   const inspectWeb = () => docker.getContainer(`${appName}-web-1`).inspect()
 
   beforeAll(async () => {
-    await requireFixtures()
+    await requireFixtures(engine.dockerHost === testEngineCurrent.endpoint ? testEngineCurrent : testEngineA)
     await cleanupEngine(docker, scope)
     mkdirSync(existing, { recursive: true })
     writeFileSync(join(existing, "app.conf"), "from the host\n")

@@ -16,8 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { DockerLive } from "../../adapters/docker/live.ts"
 import { OPTION_MIN_API } from "../../core/container-options.ts"
 import type { ContainerConfig } from "../../core/model/plan.ts"
-import { requireFixtures } from "../support/docker-e2e.ts"
-import { engineA } from "../support/env.ts"
+import { requireFixtures, testEngineA, testEngineCurrent } from "../support/docker-e2e.ts"
+import { engineA, engineCurrent } from "../support/env.ts"
 import { cliEnv, moor } from "../support/fleet-cli.ts"
 import { cleanupEngine } from "../support/fleet-engines.ts"
 import { moorYaml } from "../support/fleet-spec.ts"
@@ -31,7 +31,10 @@ interface Engine {
 }
 
 /** The engines this file runs on; a newer engine (Docker 26) joins this list. */
-const ENGINES: ReadonlyArray<Engine> = [{ name: "engine A (Docker 20.10)", endpoint: engineA.DOCKER_HOST, api: "1.41" }]
+const ENGINES: ReadonlyArray<Engine> = [
+  { name: "engine A (Docker 20.10)", endpoint: engineA.DOCKER_HOST, api: "1.41" },
+  { name: "the current engine (Docker 26)", endpoint: engineCurrent.socket.DOCKER_HOST, api: "1.45" }
+]
 
 type Inspect = {
   readonly Config: Record<string, unknown> & { readonly Labels: Record<string, string> }
@@ -404,7 +407,9 @@ for (const engine of ENGINES) {
         )
     }
 
-    beforeAll(requireFixtures)
+    beforeAll(() =>
+      requireFixtures(engine.endpoint === testEngineCurrent.endpoint ? testEngineCurrent : testEngineA)
+    )
     afterAll(() => cleanupEngine(docker, scope))
 
     it.each([
