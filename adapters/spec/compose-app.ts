@@ -7,6 +7,7 @@ import * as nodePath from "node:path"
 import { Result } from "effect"
 import { assembleCompose, type FileSource } from "./compose-files.ts"
 import { decodeText } from "./text-guard.ts"
+import { type EffectiveOptions, effectiveCompose } from "./compose-effective.ts"
 import type { Host } from "../../core/model/desired.ts"
 import { readFileObjects } from "./compose-configs.ts"
 import { TOP_LEVEL_KEYS, unsupportedHints } from "./compose-keys.ts"
@@ -71,6 +72,8 @@ export interface ParsedCompose {
   readonly published: ReadonlyArray<AppPort>
   readonly problems: ReadonlyArray<SpecProblem>
   readonly warnings: ReadonlyArray<SpecProblem>
+  /** What moor understood, as Compose (`moor config`): files merged, profiles applied, values interpolated. */
+  readonly effective?: (options: EffectiveOptions) => unknown
 }
 
 export interface AppPort extends PublishedPort {
@@ -182,6 +185,7 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
   problems.warnings.push(...assembled.warnings)
   if (assembled.root === undefined) return done(unnamed)
   const { root, disabled } = withProfiles(r, assembled.root, input.profiles ?? [])
+  const effective = (options: EffectiveOptions) => effectiveCompose(root, name, lookup, options)
 
   // Name first: every later message and the invalid app carry it.
   let name = input.dirName
@@ -307,7 +311,8 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
     ...(problems.ok ? { app: sorted(Object.entries(app)) } : {}),
     ...(hosts === undefined ? {} : { hosts }),
     requires,
-    published
+    published,
+    effective
   })
 }
 

@@ -314,7 +314,12 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
   const files: Array<AppFile> = []
   const unreadable: Array<SpecProblem> = []
   for (const { candidate, file, result } of parsed) {
-    files.push({ name: result.name, dir: candidate.dir, file: shown(file) })
+    files.push({
+      name: result.name,
+      dir: candidate.dir,
+      file: shown(file),
+      ...(result.effective === undefined ? {} : { effective: result.effective })
+    })
     const requires = resolved.get(result) ?? []
     const all = [...result.problems, ...(extra.get(result) ?? [])]
     problems.push(...all)

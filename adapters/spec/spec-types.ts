@@ -25,6 +25,8 @@ export interface AppFile {
   readonly dir: string
   /** The Compose file as shown in messages (the spec path as given, joined with the file's relative path). */
   readonly file: string
+  /** What moor understood of the app's files, as Compose (`moor config`); absent when they could not be read. */
+  readonly effective?: (options: { readonly showValues: boolean }) => unknown
 }
 
 /** The raw desired input for core's `decodeDesired`: plain objects, only the apps that parsed. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** moor's command line: plan, apply, status, down, logs, runs. */
+/** moor's command line: plan, apply, config, status, down, logs, runs, serve, watch. */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Effect, Layer } from "effect"
@@ -8,6 +8,7 @@ import { SpecLoader } from "../../adapters/spec/SpecLoader.ts"
 import { serveCommand } from "../http/serve-command.ts"
 import { watchCommand } from "../watch/watch-command.ts"
 import { applyCommand } from "./apply-command.ts"
+import { configCommand } from "./config-command.ts"
 import { downCommand } from "./down-command.ts"
 import { logsCommand } from "./logs-command.ts"
 import { planCommand } from "./plan-command.ts"
@@ -19,6 +20,7 @@ export const moor = Command.make("moor").pipe(
   Command.withSubcommands([
     planCommand,
     applyCommand,
+    configCommand,
     statusCommand,
     downCommand,
     logsCommand,

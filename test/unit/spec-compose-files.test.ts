@@ -195,3 +195,32 @@ services:
     expect(problems(optional)).toEqual([])
   })
 })
+
+describe("moor config: what moor understood, as Compose", () => {
+  it("prints the merged, interpolated app; environment values are digests unless they may be shown", () => {
+    const spec = load(
+      {
+        "web/compose.yaml":
+          "services:\n  web:\n    image: nginx:${TAG:-1}\n    environment: { PASSWORD: hunter2 }\n    labels: { price: '$$5' }\n",
+        "web/compose.override.yaml": "services:\n  web:\n    ports: ['8080:80']\n"
+      },
+      { env: { TAG: "2" } }
+    )
+    const app = spec.files[0]
+    expect(app?.effective?.({ showValues: false })).toEqual({
+      name: "web",
+      services: {
+        web: {
+          image: "nginx:2",
+          environment: { PASSWORD: expect.stringMatching(/^digest:[0-9a-f]{12}$/) },
+          labels: { price: "$$5" },
+          ports: ["8080:80"]
+        }
+      }
+    })
+    expect(JSON.stringify(app?.effective?.({ showValues: false }))).not.toContain("hunter2")
+    expect(app?.effective?.({ showValues: true })).toMatchObject({
+      services: { web: { environment: { PASSWORD: "hunter2" } } }
+    })
+  })
+})
