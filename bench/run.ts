@@ -3,7 +3,7 @@
  * Each benchmark is a module here exporting `run(): Promise<Array<readonly [string, number]>>`.
  */
 const names = process.argv.slice(2)
-const known = ["plan", "converge", "quiet", "repo", "startup", "heal", "fleet"]
+const known = ["plan", "load", "converge", "quiet", "repo", "startup", "heal", "fleet"]
 if (names.length === 0) {
   console.error(`usage: npm run bench -- NAME [NAME...]   (NAME: ${known.join(", ")})`)
   process.exit(1)

@@ -110,7 +110,7 @@ export const normalizeName = (name: string): string =>
     .replace(/^[^a-z0-9]+/, "")
 
 /** The main file with its override files, includes and extends, as one tree. */
-const assemble = (input: ComposeInput, lookup: Lookup) => {
+const assemble = (input: ComposeInput, lookup: Lookup, mainRoot: { readonly root: YMap; readonly tagged: boolean }) => {
   const main = input.path ?? nodePath.join(input.dir, nodePath.basename(input.file))
   const shownDir = nodePath.dirname(input.file)
   const source: FileSource = {
@@ -122,7 +122,7 @@ const assemble = (input: ComposeInput, lookup: Lookup) => {
     read: (abs) =>
       abs === main ? Result.succeed(input.text) : Result.flatMap(input.readFile(abs), (bytes) => decodeText(bytes))
   }
-  return assembleCompose([main, ...(input.overrides ?? [])], source, lookup)
+  return assembleCompose([main, ...(input.overrides ?? [])], source, lookup, mainRoot)
 }
 
 /**
@@ -180,7 +180,7 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
     wrongType(r, yaml.root, "", "a mapping with services: at the top")
     return done(unnamed)
   }
-  const assembled = assemble(input, lookup)
+  const assembled = assemble(input, lookup, { root: yaml.root, tagged: yaml.tagged })
   problems.errors.push(...assembled.problems)
   problems.warnings.push(...assembled.warnings)
   if (assembled.root === undefined) return done(unnamed)

@@ -47,9 +47,20 @@ class Assembly {
   private readonly source: FileSource
   private readonly parsed = new Map<string, YMap | undefined>()
   private readonly main: string
-  constructor(source: FileSource, main: string) {
+  /** The main file, already parsed by the caller, and whether it holds a merge tag. */
+  private readonly mainRoot: YMap | undefined
+  private readonly mainTagged: boolean
+  /** Some file read holds `!reset` or `!override`: the result is stripped of them. */
+  tagged = false
+  constructor(
+    source: FileSource,
+    main: string,
+    mainRoot: { readonly root: YMap; readonly tagged: boolean } | undefined
+  ) {
     this.source = source
     this.main = main
+    this.mainRoot = mainRoot?.root
+    this.mainTagged = mainRoot?.tagged ?? false
     this.problems = new Problems(source.shown(main))
   }
 
@@ -57,6 +68,12 @@ class Assembly {
   parse(abs: string, lookup: Lookup | undefined, from: YNode | undefined, fromPath: string): YMap | undefined {
     const key = `${abs}\u0000${lookup === undefined ? "" : "own"}`
     if (this.parsed.has(key)) return this.parsed.get(key)
+    if (abs === this.main && lookup === undefined && this.mainRoot !== undefined) {
+      this.files.push(abs)
+      if (this.mainTagged) this.tagged = true
+      this.parsed.set(key, this.mainRoot)
+      return this.mainRoot
+    }
     const shown = this.source.shown(abs)
     const fail = (message: string) => {
       this.problems.fail(from?.pos, fromPath, message)
@@ -74,6 +91,7 @@ class Assembly {
     const origin: Origin = { file: shown, dir: nodePath.dirname(abs), ...(lookup === undefined ? {} : { lookup }) }
     // The app's own file needs no origin: its positions and paths are the app's.
     const yaml = parseYaml(content.success, abs === this.main && lookup === undefined ? undefined : origin)
+    if (yaml.tagged) this.tagged = true
     for (const e of yaml.errors) this.problems.fail(e.pos ?? { line: 1, column: 1, origin }, "", e.message)
     if (yaml.errors.length > 0) return fail(`${shown} has errors (see above)`)
     const root = yaml.root
@@ -320,13 +338,18 @@ const importResources = (imported: YMap, into: YMap): YMap => {
  * extends resolved and the merge tags applied. `lookup` is the app's own variables (for the
  * variables of included projects, which see the app's first).
  */
-export const assembleCompose = (files: ReadonlyArray<string>, source: FileSource, lookup: Lookup): Assembled => {
+export const assembleCompose = (
+  files: ReadonlyArray<string>,
+  source: FileSource,
+  lookup: Lookup,
+  mainRoot?: { readonly root: YMap; readonly tagged: boolean }
+): Assembled => {
   const main = files[0] ?? ""
-  const a = new Assembly(source, main)
+  const a = new Assembly(source, main, mainRoot)
   a.baseLookup = lookup
   const root = a.project(files, undefined, [])
   return {
-    root: root === undefined || !a.problems.ok ? undefined : (strip(root) as YMap),
+    root: root === undefined || !a.problems.ok ? undefined : a.tagged ? (strip(root) as YMap) : root,
     problems: a.problems.errors,
     warnings: a.problems.warnings,
     files: a.files

@@ -10,9 +10,16 @@ import type { YEntry, YMap, YNode, YScalar, YSeq } from "./yaml-tree.ts"
 
 type Path = ReadonlyArray<string>
 
+const split = new Map<string, ReadonlyArray<string>>()
 const matches = (path: Path, pattern: string): boolean => {
-  const parts = pattern.split(".")
-  return parts.length === path.length && parts.every((p, i) => p === "*" || p === path[i])
+  let parts = split.get(pattern)
+  if (parts === undefined) {
+    parts = pattern.split(".")
+    split.set(pattern, parts)
+  }
+  if (parts.length !== path.length) return false
+  for (let i = 0; i < parts.length; i++) if (parts[i] !== "*" && parts[i] !== path[i]) return false
+  return true
 }
 
 /** Replaced whole, never merged. */

@@ -64,7 +64,11 @@ const composeFilesIn = (
   names: ReadonlyArray<string> = COMPOSE_FILES
 ): Result.Result<Array<string>, { readonly path: string; readonly reason: string }> => {
   const files: Array<string> = []
-  for (const f of names) {
+  // One listing instead of a stat per name (most are missing, and a failed stat is costly); a
+  // directory that cannot be listed is asked name by name, so what cannot be read is reported as such.
+  const listing = fs.readDir(dir)
+  const present = Result.isSuccess(listing) ? names.filter((f) => listing.success.includes(f)) : names
+  for (const f of present) {
     const path = nodePath.join(dir, f)
     const s = fs.stat(path)
     if (Result.isFailure(s)) return Result.fail({ path, reason: s.failure })

@@ -47,6 +47,14 @@ const ZERO_WIDTH = new Set(["\x02", "\x18", "\x1f"])
  * first offending token, so a hostile file costs no more than its first few hundred tokens.
  */
 export const excessiveNesting = (text: string): number | undefined => {
+  // Each level counted below is one of these characters: fewer of them than the limit cannot nest
+  // that deep, and the lexer need not run (an ordinary Compose file has a few dozen).
+  let indicators = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x5b || c === 0x7b || c === 0x2d || c === 0x3f) indicators++
+  }
+  if (indicators <= MAX_DEPTH) return undefined
   let offset = 0
   let flow = 0
   let onLine = 0

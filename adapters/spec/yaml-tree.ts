@@ -13,7 +13,8 @@ import {
   isSeq,
   LineCounter,
   type Node,
-  parseDocument
+  parseDocument,
+  visit
 } from "yaml"
 import type { Pos } from "./problems.ts"
 import { controlCharacter, excessiveNesting, explainYamlError, MAX_DEPTH, tooDeep } from "./yaml-guard.ts"
@@ -74,6 +75,8 @@ export interface ParsedYaml {
   /** Undefined for an empty document, or when the text has errors. */
   readonly root: YNode | undefined
   readonly errors: ReadonlyArray<YamlError>
+  /** The document uses `!reset` or `!override`. */
+  readonly tagged: boolean
 }
 
 /** Expanding aliases can grow a tree exponentially ("billion laughs"): stop well before that hurts. */
@@ -103,9 +106,10 @@ const posIn = (text: string, offset: number): Pos => {
 export const parseYaml = (text: string, origin?: Origin): ParsedYaml => {
   const control = controlCharacter(text)
   if (control !== undefined)
-    return { root: undefined, errors: [{ pos: posIn(text, control.offset), message: control.message }] }
+    return { root: undefined, errors: [{ pos: posIn(text, control.offset), message: control.message }], tagged: false }
   const deep = excessiveNesting(text)
-  if (deep !== undefined) return { root: undefined, errors: [{ pos: posIn(text, deep), message: tooDeep }] }
+  if (deep !== undefined)
+    return { root: undefined, errors: [{ pos: posIn(text, deep), message: tooDeep }], tagged: false }
   const lines = new LineCounter()
   const doc = parseDocument(text, {
     lineCounter: lines,
@@ -122,24 +126,29 @@ export const parseYaml = (text: string, origin?: Origin): ParsedYaml => {
     const explained = explainYamlError(doc, e, cleanMessage(e.message), (offset) => posOf(offset).line)
     return { pos: posOf(explained.offset), message: explained.message }
   })
-  if (errors.length > 0) return { root: undefined, errors }
-  if (doc.contents === null) return { root: undefined, errors: [] }
+  if (errors.length > 0) return { root: undefined, errors, tagged: false }
+  if (doc.contents === null) return { root: undefined, errors: [], tagged: false }
   const walker = new Walker(doc, posOf)
   try {
     const root = walker.node(doc.contents as Node, 0)
-    if (walker.errors.length > 0) return { root: undefined, errors: walker.errors }
-    return { root, errors: [] }
+    if (walker.errors.length > 0) return { root: undefined, errors: walker.errors, tagged: false }
+    return { root, errors: [], tagged: walker.tagged }
   } catch (e) {
-    if (e instanceof Limit) return { root: undefined, errors: [e.error] }
+    if (e instanceof Limit) return { root: undefined, errors: [e.error], tagged: false }
     throw e
   }
 }
 
 class Walker {
   readonly errors: Array<YamlError> = []
+  /** A `!reset` or `!override` was seen. */
+  tagged = false
   private count = 0
-  /** `Alias.resolve` searches the whole document each time: once per alias node is enough. */
-  private readonly targets = new Map<Alias, Node | undefined>()
+  /**
+   * Each alias's anchored node, found in one walk of the document in order (the last anchor of that
+   * name before the alias): `Alias.resolve` would walk the whole document again for every alias.
+   */
+  private targets: Map<Alias, Node | undefined> | undefined
   private readonly doc: Document
   private readonly posOf: (offset: number | undefined) => Pos
   constructor(doc: Document, posOf: (offset: number | undefined) => Pos) {
@@ -157,7 +166,17 @@ class Walker {
   }
 
   private resolve(alias: Alias): Node | undefined {
-    if (!this.targets.has(alias)) this.targets.set(alias, alias.resolve(this.doc) as Node | undefined)
+    if (this.targets === undefined) {
+      const targets = new Map<Alias, Node | undefined>()
+      const anchors = new Map<string, Node>()
+      visit(this.doc, {
+        Node: (_key, node) => {
+          if (isAlias(node)) targets.set(node, anchors.get(node.source))
+          else if (node.anchor !== undefined) anchors.set(node.anchor, node)
+        }
+      })
+      this.targets = targets
+    }
     return this.targets.get(alias)
   }
 
@@ -178,6 +197,7 @@ class Walker {
     const pos = this.posOf(node.range?.[0])
     const tag =
       node.tag === "!reset" ? { tag: "reset" as const } : node.tag === "!override" ? { tag: "override" as const } : {}
+    if (tag.tag !== undefined) this.tagged = true
     if (isScalar(node)) {
       const v = node.value
       if (tag.tag === "reset") return { kind: "scalar", value: null, source: undefined, pos, ...tag }
