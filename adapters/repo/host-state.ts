@@ -2,8 +2,8 @@
 import { Effect } from "effect"
 import type { SqlClient, Statement } from "effect/sql"
 import { type AppStateRow, type AppStateTransition, syncAppStates } from "../../core/app-states.ts"
-import { capText, type FailedRollout, type RestartRecord } from "./records.ts"
-import { chunk, edge, type Row, toAppState, toFailedRollout, toRestart } from "./rows.ts"
+import { capText, type FailedRollout, type PullRecord, type RestartRecord } from "./records.ts"
+import { chunk, edge, type Row, toAppState, toFailedRollout, toPull, toRestart } from "./rows.ts"
 import type { RepoShape } from "./shape.ts"
 
 export const makeHostState = (sql: SqlClient.SqlClient, forUpdate: Statement.Fragment, retentionMs: number) => {
@@ -106,9 +106,21 @@ export const makeHostState = (sql: SqlClient.SqlClient, forUpdate: Statement.Fra
       WHERE scope = ${scope} AND host = ${host} AND app = ${app} AND service = ${service}`
   }, edge("clearFailedRollout"))
 
+  const recordPull = Effect.fn("Repo.recordPull")(function* (pull: PullRecord) {
+    yield* sql`INSERT INTO moor_pulls ${sql.insert({ scope: pull.scope, host: pull.host, image: pull.image, at: pull.at })}
+      ON CONFLICT (scope, host, image) DO UPDATE SET at = excluded.at`
+  }, edge("recordPull"))
+
+  const pulls = Effect.fn("Repo.pulls")(function* (scope: string, host: string) {
+    const rows = yield* sql<Row>`SELECT * FROM moor_pulls WHERE scope = ${scope} AND host = ${host} ORDER BY image`
+    return rows.map(toPull)
+  }, edge("pulls"))
+
   return {
     appStates,
     syncAppStates: syncAppStatesInRepo,
+    recordPull,
+    pulls,
     recordRestart,
     recentRestarts,
     recordFailedRollout,

@@ -88,7 +88,23 @@ const failedRollouts = Effect.gen(function* () {
   )`
 })
 
-export const migrations = Migrator.fromRecord({ "1_initial": initial, "2_failed_rollouts": failedRollouts })
+/** The images moor pulled, per host, and when last (pull_policy daily, weekly, every_N). */
+const pulls = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE moor_pulls (
+    scope TEXT NOT NULL,
+    host TEXT NOT NULL,
+    image TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (scope, host, image)
+  )`
+})
+
+export const migrations = Migrator.fromRecord({
+  "1_initial": initial,
+  "2_failed_rollouts": failedRollouts,
+  "3_pulls": pulls
+})
 
 /** Applies the pending migrations; returns the ones it applied. */
 export const migrate = Migrator.make({})({ loader: migrations, table: migrationsTable })

@@ -133,6 +133,14 @@ export interface RestartRecord {
   readonly specHash: string
 }
 
+/** An image moor pulled on a host, and when (the last pull per image). */
+export interface PullRecord {
+  readonly scope: string
+  readonly host: string
+  readonly image: string
+  readonly at: number
+}
+
 export interface LeaseRecord {
   readonly scope: string
   readonly host: string

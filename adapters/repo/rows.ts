@@ -11,6 +11,7 @@ import {
   type AppStateRecord,
   type FailedRollout,
   type LeaseRecord,
+  type PullRecord,
   type RestartRecord,
   type RunActionRecord,
   type RunRecord,
@@ -83,6 +84,13 @@ export const toRestart = (r: Row): RestartRecord => ({
   service: String(r.service),
   at: num(r.at),
   specHash: String(r.spec_hash)
+})
+
+export const toPull = (r: Row): PullRecord => ({
+  scope: String(r.scope),
+  host: String(r.host),
+  image: String(r.image),
+  at: num(r.at)
 })
 
 export const toLease = (r: Row): LeaseRecord => ({

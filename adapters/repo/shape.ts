@@ -13,6 +13,7 @@ import type {
   LeaseResult,
   ListRunsQuery,
   NewRun,
+  PullRecord,
   RestartRecord,
   RunActionInput,
   RunDetail,
@@ -80,6 +81,12 @@ export interface RepoShape {
     app: string,
     service: string
   ) => Effect.Effect<void, RepoError>
+
+  // Pulls
+  /** Remembers that moor pulled `image` on a host at `at` (the last pull per image). */
+  readonly recordPull: (pull: PullRecord) => Effect.Effect<void, RepoError>
+  /** The images moor pulled on a host, with when last. */
+  readonly pulls: (scope: string, host: string) => Effect.Effect<ReadonlyArray<PullRecord>, RepoError>
 
   // Leases (time from the Clock)
   /**

@@ -2,14 +2,22 @@
 import { Effect } from "effect"
 import { Docker } from "../../adapters/docker/Docker.ts"
 import { Repo } from "../../adapters/repo/Repo.ts"
-import type { FailedRollout, Observed, ObservedHost, RestartRecord } from "../../core/model/observed.ts"
+import type {
+  FailedRollout,
+  Observed,
+  ObservedHost,
+  PullRecord,
+  RestartRecord
+} from "../../core/model/observed.ts"
 
 export const observeHosts = Effect.fn("observeHosts")(function* (
   scope: string,
   hosts: ReadonlyArray<string>,
   /** Hosts not to touch in this pass (lease held elsewhere), with why: seen as unknown. */
   busy: ReadonlyMap<string, string>,
-  restartWindowMs: number
+  restartWindowMs: number,
+  /** When the pass started (pulls since then are this pass's). */
+  passStartedAt?: number
 ) {
   const docker = yield* Docker
   const repo = yield* Repo
@@ -26,8 +34,13 @@ export const observeHosts = Effect.fn("observeHosts")(function* (
   )
   const restarts: Array<RestartRecord> = []
   const failedRollouts: Array<FailedRollout> = []
+  const pulls: Array<PullRecord> = []
   for (const h of observed) {
     if (h._tag !== "Known") continue
+    for (const p of yield* repo
+      .pulls(scope, h.host)
+      .pipe(Effect.catch((e) => Effect.as(Effect.logWarning(`pulls of ${h.host} unavailable: ${e.message}`), []))))
+      pulls.push({ host: p.host, image: p.image, at: p.at })
     const rows = yield* repo
       .recentRestarts(scope, h.host, now - restartWindowMs)
       .pipe(
@@ -51,5 +64,12 @@ export const observeHosts = Effect.fn("observeHosts")(function* (
       })
     }
   }
-  return { now, hosts: observed, restarts, failedRollouts } satisfies Observed
+  return {
+    now,
+    hosts: observed,
+    restarts,
+    failedRollouts,
+    pulls,
+    ...(passStartedAt === undefined ? {} : { passStartedAt })
+  } satisfies Observed
 })

@@ -108,6 +108,14 @@ const statusOf = (
 
 const SETTLE_POLL_MS = 500
 
+/** How far back restarts count: the policy's window, or a service's own (`deploy.restart_policy.window`) when longer. */
+const restartWindowOf = (desired: DesiredState, policy: Policy): number => {
+  let window = policy.restartWindowMs
+  for (const app of desired.apps)
+    for (const s of Object.values(app.services)) window = Math.max(window, s.restartBudget?.windowMs ?? 0)
+  return window
+}
+
 /** Some container's health check has not passed yet (whatever its app's state). */
 const stillStarting = (plan: Plan): boolean =>
   plan.apps.some((a) => a.services.some((s) => s.state === "running starting"))
@@ -226,6 +234,8 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
       return input.apps === undefined ? full : selectApps(full, input.apps)
     }
     const results: Array<ActionResult> = []
+    const passStartedAt = yield* now()
+    const restartWindowMs = restartWindowOf(input.desired, input.policy)
     const maxRounds = input.maxRounds ?? 5
     let firstPlan: Plan | undefined
     let started = false
@@ -234,7 +244,7 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
     let current: Plan
     let settleUntil: number | undefined
     for (;;) {
-      const observed = yield* observeHosts(scope, input.hosts, hold.leftAlone, input.policy.restartWindowMs)
+      const observed = yield* observeHosts(scope, input.hosts, hold.leftAlone, restartWindowMs, passStartedAt)
       current = planOf(observed)
       // What the pass set out to do: the plan it first acted on (made under the engine locks), or found quiet.
       if (round === 0) firstPlan = current
@@ -297,6 +307,11 @@ export const reconcilePass = Effect.fn("reconcilePass")(function* (input: PassIn
               : repo.clearFailedRollout(scope, a.host, a.app, a.service)
           ).pipe(Effect.catch(logRepo("record a rollout")))
         }
+        // A pull moor made is remembered: pull_policy daily, weekly, every_N count from it.
+        if (a._tag === "pull-image" && r.outcome === "done")
+          yield* repo
+            .recordPull({ scope, host: a.host, image: a.image, at: r.startedAt })
+            .pipe(Effect.catch(logRepo("record a pull")))
         const service = serviceOf(r.action)
         if (r.outcome === "done" && r.action.restartOf !== undefined && service !== undefined) {
           yield* repo

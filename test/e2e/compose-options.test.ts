@@ -407,9 +407,7 @@ for (const engine of ENGINES) {
         )
     }
 
-    beforeAll(() =>
-      requireFixtures(engine.endpoint === testEngineCurrent.endpoint ? testEngineCurrent : testEngineA)
-    )
+    beforeAll(() => requireFixtures(engine.endpoint === testEngineCurrent.endpoint ? testEngineCurrent : testEngineA))
     afterAll(() => cleanupEngine(docker, scope))
 
     it.each([

@@ -42,7 +42,8 @@ describe("SQLite repository file", () => {
       const db = raw(file)
       expect(db.prepare("SELECT migration_id, name FROM moor_migrations ORDER BY migration_id").all()).toEqual([
         { migration_id: 1, name: "initial" },
-        { migration_id: 2, name: "failed_rollouts" }
+        { migration_id: 2, name: "failed_rollouts" },
+        { migration_id: 3, name: "pulls" }
       ])
       db.close()
     })

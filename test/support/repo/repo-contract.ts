@@ -420,6 +420,26 @@ export const repoContract = (name: string, fresh: (options?: RepoOptions) => Lay
       )
     })
 
+    describe("pulls", () => {
+      test(
+        "the last pull of each image per host",
+        Effect.gen(function* () {
+          const repo = yield* Repo
+          const pull = (image: string, at: number, host = "web-1") =>
+            repo.recordPull({ scope: "shop", host, image, at })
+          yield* pull("nginx:1", 1_000)
+          yield* pull("redis:7", 2_000)
+          yield* pull("nginx:1", 5_000)
+          yield* pull("nginx:1", 9_000, "web-2")
+          expect(yield* repo.pulls("shop", "web-1")).toEqual([
+            { scope: "shop", host: "web-1", image: "nginx:1", at: 5_000 },
+            { scope: "shop", host: "web-1", image: "redis:7", at: 2_000 }
+          ])
+          expect(yield* repo.pulls("other", "web-1")).toEqual([])
+        })
+      )
+    })
+
     describe("leases", () => {
       test(
         "one holder at a time; the holder re-acquires and renews",
