@@ -1,6 +1,7 @@
 /**
  * Every key of the Compose Specification, top level and service level, with what moor does with it.
- * The parser takes its refusal hints from here, and a test checks docs/compose-support.md against it.
+ * The parser takes its refusal hints from here, and a test checks docs/compose-support.md against it
+ * (`node scripts/docs-keys.ts` rewrites its tables from this list).
  */
 
 /** "not applied yet": read and checked, and a service using it is skipped with that reason. */
