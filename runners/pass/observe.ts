@@ -2,13 +2,7 @@
 import { Effect } from "effect"
 import { Docker } from "../../adapters/docker/Docker.ts"
 import { Repo } from "../../adapters/repo/Repo.ts"
-import type {
-  FailedRollout,
-  Observed,
-  ObservedHost,
-  PullRecord,
-  RestartRecord
-} from "../../core/model/observed.ts"
+import type { FailedRollout, Observed, ObservedHost, PullRecord, RestartRecord } from "../../core/model/observed.ts"
 
 export const observeHosts = Effect.fn("observeHosts")(function* (
   scope: string,
