@@ -58,6 +58,11 @@ services:
 services:
   db:
     image: moor-fixture/app:1
+    # Healthy 10 s after it starts: engine B, stopped when the start is reported, is surely stopped
+    # during the health wait, before the pass starts anything else on b (a dockerd stopped in the
+    # middle of a start can leave a container that cannot start again).
+    command: ["sh", "-c", "(sleep 10; touch /tmp/ready) & exec /bin/moor-app"]
+    healthcheck: { test: ["CMD-SHELL", "test -f /tmp/ready"], interval: 1s, start_period: 60s, retries: 3 }
     volumes: [data:/data]
   web:
     image: moor-fixture/app:1
