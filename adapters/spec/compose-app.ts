@@ -52,6 +52,8 @@ export interface ComposeInput {
   readonly shown?: (abs: string) => string
   /** The profiles enabled: a service with `profiles:` runs only when one of its profiles is. */
   readonly profiles?: ReadonlyArray<string>
+  /** Profiles enabled on some hosts only (moor.yaml's hosts): such a service runs on those alone. */
+  readonly hostProfiles?: ReadonlyMap<string, ReadonlyArray<string>>
 }
 
 export interface ParsedCompose {
@@ -127,17 +129,26 @@ const assemble = (input: ComposeInput, lookup: Lookup, mainRoot: { readonly root
 
 /**
  * Only the services whose profiles are enabled (a service without `profiles:` always is; `*`
- * enables every profile). The others are left out, as Compose leaves them out.
+ * enables every profile). The others are left out, as Compose leaves them out; one whose profile is
+ * enabled on some hosts only (moor.yaml's hosts) is kept, to run on those hosts alone.
  */
 const withProfiles = (
   r: Reader,
   root: YMap,
-  enabled: ReadonlyArray<string>
-): { readonly root: YMap; readonly disabled: ReadonlyMap<string, ReadonlyArray<string>> } => {
+  enabled: ReadonlyArray<string>,
+  perHost: ReadonlyMap<string, ReadonlyArray<string>>
+): {
+  readonly root: YMap
+  readonly disabled: ReadonlyMap<string, ReadonlyArray<string>>
+  readonly onlyOn: ReadonlyMap<string, ReadonlyArray<string>>
+} => {
   const disabled = new Map<string, ReadonlyArray<string>>()
+  const onlyOn = new Map<string, ReadonlyArray<string>>()
   const services = find(root, "services")
-  if (services === undefined || services.value.kind !== "map") return { root, disabled }
+  if (services === undefined || services.value.kind !== "map") return { root, disabled, onlyOn }
   const all = enabled.includes("*")
+  const enables = (list: ReadonlyArray<string>, names: ReadonlyArray<string>) =>
+    list.includes("*") || names.some((n) => list.includes(n))
   const kept = services.value.entries.filter((s) => {
     if (s.value.kind !== "map") return true
     const profiles = find(s.value, "profiles")
@@ -148,13 +159,19 @@ const withProfiles = (
       const name = text(r, item, at(`services.${s.key}.profiles`, i))
       if (name !== undefined) names.push(name)
     }
-    const on = all || names.some((n) => enabled.includes(n))
-    if (!on) disabled.set(s.key, names)
-    return on
+    if (all || enables(enabled, names)) return true
+    const hosts = [...perHost].filter(([, list]) => enables(list, names)).map(([host]) => host)
+    if (hosts.length > 0) onlyOn.set(s.key, hosts.sort())
+    else disabled.set(s.key, names)
+    return hosts.length > 0
   })
-  if (disabled.size === 0) return { root, disabled }
+  if (disabled.size === 0) return { root, disabled, onlyOn }
   const out: YMap = { ...services.value, entries: kept }
-  return { root: { ...root, entries: root.entries.map((e) => (e === services ? { ...e, value: out } : e)) }, disabled }
+  return {
+    root: { ...root, entries: root.entries.map((e) => (e === services ? { ...e, value: out } : e)) },
+    disabled,
+    onlyOn
+  }
 }
 
 export const parseCompose = (input: ComposeInput): ParsedCompose => {
@@ -184,7 +201,12 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
   problems.errors.push(...assembled.problems)
   problems.warnings.push(...assembled.warnings)
   if (assembled.root === undefined) return done(unnamed)
-  const { root, disabled } = withProfiles(r, assembled.root, input.profiles ?? [])
+  const { root, disabled, onlyOn } = withProfiles(
+    r,
+    assembled.root,
+    input.profiles ?? [],
+    input.hostProfiles ?? new Map()
+  )
   const effective = (options: EffectiveOptions) => effectiveCompose(root, name, lookup, options)
 
   // Name first: every later message and the invalid app carry it.
@@ -269,7 +291,9 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
         for (const s of services.entries) {
           if (s.key.startsWith("x-")) continue
           const service = readService(r, s.key, s, at(p, s.key), ctx)
-          if (service !== undefined) out.push([s.key, service])
+          const hosts = onlyOn.get(s.key)
+          if (service !== undefined)
+            out.push([s.key, hosts === undefined ? service : sorted(Object.entries({ ...service, hosts }))])
         }
         app.services = sorted(out)
       },

@@ -147,6 +147,9 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
   const hosts: ReadonlyArray<Host> = declared?.map((d) => d.host) ?? [{ name: DEFAULT_HOST }]
   const engines: ReadonlyArray<EngineConnection> = declared?.map((d) => d.engine) ?? [defaultEngine(env)]
   const scope = config.success.scope ?? scopeFromDir(root)
+  const hostProfiles = new Map(
+    (declared ?? []).flatMap((d) => (d.profiles === undefined ? [] : [[d.host.name, d.profiles] as const]))
+  )
   const profiles = [
     ...new Set([
       ...(options.profiles ?? []),
@@ -224,7 +227,8 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
       overrides: overrides.success.slice(0, 1).map((f) => nodePath.join(c.dir, f)),
       specRoot: root,
       shown,
-      profiles
+      profiles,
+      hostProfiles
     })
     const result = chosen.length === 0 ? parsedApp : { ...parsedApp, warnings: [...chosen, ...parsedApp.warnings] }
     parsed.push({ candidate: c, file, result })

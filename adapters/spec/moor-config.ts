@@ -18,6 +18,8 @@ import { parseYaml, type YNode } from "./yaml-tree.ts"
 export interface DeclaredHost {
   readonly host: Host
   readonly engine: EngineConnection
+  /** Compose profiles enabled on this host only. */
+  readonly profiles?: ReadonlyArray<string>
   /** Certificate files to check for existence, with where they were named. */
   readonly files: ReadonlyArray<CertificateFile>
 }
@@ -49,6 +51,18 @@ const ENGINE = /^(unix:\/\/\/.+|tcp:\/\/[^/\s:]+:\d{1,5}\/?|ssh:\/\/([^@/\s]+@)?
 
 const noEnv = () => undefined
 
+/** `profiles: [a, b]` (or one name): Compose profile names, or `*` for every profile. */
+const readProfiles = (r: Reader, node: YNode, path: string): ReadonlyArray<string> | undefined => {
+  const list = stringOrList(r, node, path)
+  const bad = list?.find((name) => !PROFILE.test(name))
+  if (bad === undefined) return list
+  return r.problems.fail(
+    node.pos,
+    path,
+    `"${bad}" is not a profile name (letters, digits, '_', '.', '-'; or * for all)`
+  )
+}
+
 const parseRoot = (text: string, file: string): { r: Reader; root: YNode | undefined } => {
   const problems = new Problems(file)
   const r: Reader = { problems, lookup: noEnv }
@@ -74,15 +88,7 @@ export const parseMoorYaml = (content: string, file: string, root: string): Moor
         env = readEnvPolicy(r, e.value, p, root)
       },
       profiles: (e, p) => {
-        const list = stringOrList(r, e.value, p)
-        const bad = list?.find((name) => !PROFILE.test(name))
-        if (bad !== undefined)
-          r.problems.fail(
-            e.value.pos,
-            p,
-            `"${bad}" is not a profile name (letters, digits, '_', '.', '-'; or * for all)`
-          )
-        else if (list !== undefined) profiles = list
+        profiles = readProfiles(r, e.value, p)
       },
       scope: (e, p) => {
         const v = text(r, e.value, p)
@@ -247,6 +253,7 @@ const readHost = (r: Reader, node: YNode, path: string, root: string): DeclaredH
   let name: string | undefined
   let endpoint: string | undefined
   let labels: Record<string, string> | undefined
+  let profiles: ReadonlyArray<string> | undefined
   let tls: EngineConnection["tls"]
   let tlsAt: YNode | undefined
   let ssh: SshSettings | undefined
@@ -282,6 +289,9 @@ const readHost = (r: Reader, node: YNode, path: string, root: string): DeclaredH
       labels: (e, p) => {
         const kvs = listOrDict(r, e.value, p)
         if (kvs !== undefined) labels = sorted(kvs.map((kv) => [kv.key, kv.value ?? ""] as const))
+      },
+      profiles: (e, p) => {
+        profiles = readProfiles(r, e.value, p)
       },
       tls: (e, p) => {
         tlsAt = e.value
@@ -338,5 +348,5 @@ const readHost = (r: Reader, node: YNode, path: string, root: string): DeclaredH
     ...(tls === undefined ? {} : { tls }),
     ...(ssh === undefined ? {} : { ssh })
   }
-  return { host, engine, files }
+  return { host, engine, files, ...(profiles === undefined ? {} : { profiles }) }
 }

@@ -159,6 +159,8 @@ export const Service = Schema.Struct({
   restart: Schema.optionalKey(RestartPolicy),
   /** With `on-failure`: how many times the engine restarts the container (`on-failure:N`). */
   restartRetries: Schema.optionalKey(NonNegativeInt),
+  /** The hosts it runs on, when not every host of its app (a profile enabled on some hosts only). */
+  hosts: Schema.optionalKey(Schema.Array(Schema.String)),
   /** How many containers run the service (`scale`, `deploy.replicas`; default 1). */
   replicas: Schema.optionalKey(NonNegativeInt),
   update: Schema.optionalKey(Rollout),

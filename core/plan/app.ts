@@ -106,6 +106,7 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
     }
     if (
       ps.replicas === 1 &&
+      ps.service.hosts === undefined &&
       (ps.service.pullPolicy === undefined || ps.service.pullPolicy === "missing") &&
       only !== undefined &&
       only.name === ps.config.name &&
@@ -122,7 +123,9 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
       ctx.restarts.size === 0 ? NONE : (ctx.restarts.get(hostServiceKey(host, app.name, ps.name)) ?? NONE)
     const failedRollout =
       ctx.failedRollouts.size === 0 ? undefined : ctx.failedRollouts.get(hostServiceKey(host, app.name, ps.name))
-    const replicas = ps.names.map((name, i): ReplicaDecision => {
+    // A service that runs on some hosts only has no replica here on the others.
+    const here = ps.service.hosts === undefined || ps.service.hosts.includes(host)
+    const replicas = (here ? ps.names : []).map((name, i): ReplicaDecision => {
       const container = all.find((c) => c.name === name)
       if (container !== undefined && isSteady(container, ps.specHash, ctx.hashAlgorithms.current, imageId))
         return { replica: i + 1, container, decision: NOTHING }
@@ -147,9 +150,9 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
           decision.do === "nothing" ? decision : guardNames(ctx.scope, view, name, guardEngine(view, ps, decision))
       }
     })
-    const names = new Set(ps.names)
+    const names = new Set(here ? ps.names : [])
     const others = all.filter((c) => !names.has(c.name))
-    const scaledDown = others.filter((c) => (ps.isReplicaName(c.name) ?? 0) > ps.replicas)
+    const scaledDown = others.filter((c) => (ps.isReplicaName(c.name) ?? 0) > (here ? ps.replicas : 0))
     const leftovers = others.filter((c) => !scaledDown.includes(c))
     const noImage = cannotPull(view, ps)
     const policy = ps.service.pullPolicy
@@ -282,7 +285,10 @@ const requirements = (
 /** Stops and removes the containers of a service past its replica count; nothing waits for them. */
 const scaleDown = (ctx: PlanContext, host: string, app: string, sd: ServiceDecision): void => {
   const ps = sd.prepared
-  const reason = `scaled down to ${ps.replicas} replica${ps.replicas === 1 ? "" : "s"}`
+  const reason =
+    ps.service.hosts !== undefined && !ps.service.hosts.includes(host)
+      ? `its profile is not enabled on host ${host}`
+      : `scaled down to ${ps.replicas} replica${ps.replicas === 1 ? "" : "s"}`
   for (const c of sd.scaledDown) {
     const base = { host, app, service: ps.name, reason, container: { name: c.name, id: c.id } }
     let waitsFor: Array<string> = []

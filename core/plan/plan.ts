@@ -155,6 +155,7 @@ const summarize = (
         const conditions: Array<ServiceCondition> = []
         if (view !== undefined && p !== undefined) {
           for (const s of p.services) {
+            if (s.service.hosts !== undefined && !s.service.hosts.includes(host)) continue
             for (const name of s.names) {
               const c = findCanonical(view.byService.get(s.key), name)
               conditions.push(serviceCondition(c, s.oneShot))

@@ -317,3 +317,35 @@ describe("rollback_config and failure_action", () => {
     expect(byTag(plan(v2, obs, policy()).actions, "recreate")[0]?.rollback).toEqual([])
   })
 })
+
+describe("a service that runs on some hosts only", () => {
+  it("is created where it runs, and removed (with the reason) where it does not", () => {
+    const d = desired(
+      [
+        app(
+          "shop",
+          { web: svc("moor-fixture/app:1"), trainer: svc("moor-fixture/app:1", { hosts: ["gpu"] }) },
+          { hosts: ["a", "gpu"] }
+        )
+      ],
+      { hosts: [{ name: "a" }, { name: "gpu" }] }
+    )
+    const p = plan(d, observedOf([emptyHost("a", IMAGES), emptyHost("gpu", IMAGES)]), policy())
+    expect(byTag(p.actions, "create").map((a) => `${a.host} ${a.container.name}`)).toEqual([
+      "a shop-web-1",
+      "gpu shop-trainer-1",
+      "gpu shop-web-1"
+    ])
+    expect(p.apps.map((a) => `${a.host} ${a.services.map((s) => s.service).join(",")}`)).toEqual([
+      "a web",
+      "gpu trainer,web"
+    ])
+    const everywhere = desired(
+      [app("shop", { web: svc("moor-fixture/app:1"), trainer: svc("moor-fixture/app:1") }, { hosts: ["a", "gpu"] })],
+      { hosts: [{ name: "a" }, { name: "gpu" }] }
+    )
+    const obs = deployed(everywhere, { hosts: ["a", "gpu"], images: IMAGES })
+    const removed = changing(plan(d, obs, policy())).filter((a) => a._tag === "remove")
+    expect(removed.map((a) => `${a.host} ${a.reason}`)).toEqual(["a its profile is not enabled on host a"])
+  })
+})

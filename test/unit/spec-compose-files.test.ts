@@ -224,3 +224,17 @@ describe("moor config: what moor understood, as Compose", () => {
     })
   })
 })
+
+describe("profiles enabled on some hosts", () => {
+  it("a service whose profile a host enables runs on that host alone", () => {
+    const spec = load({
+      "moor.yaml":
+        "hosts:\n  - { name: a, engine: 'unix:///a.sock' }\n  - { name: gpu, engine: 'unix:///gpu.sock', profiles: [cuda] }\n",
+      "app/compose.yaml":
+        "x-moor: { hosts: [a, gpu] }\nservices:\n  web: { image: x }\n  trainer: { image: y, profiles: [cuda] }\n"
+    })
+    expect(problems(spec)).toEqual([])
+    expect(service(spec, "app", "trainer")?.hosts).toEqual(["gpu"])
+    expect(service(spec, "app", "web")?.hosts).toBeUndefined()
+  })
+})
