@@ -30,7 +30,8 @@ const ENV = { HOME: "/home/deploy" }
 
 /**
  * Apps that do not load and plan cleanly today, each with every reason it fails for. A reason is the
- * Compose key moor refuses (as its message quotes it), or one of the tags of `reasonOf` below.
+ * Compose key moor refuses (as its message quotes it), or a tag given by `reasonOf`, `reasonOfSkip` or
+ * `findingsOf` below.
  */
 const KNOWN_FAILING: Readonly<Record<string, ReadonlyArray<string>>> = {
   "composition/dev-prod": ["extends", "profiles", "service without image"],
