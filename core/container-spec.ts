@@ -143,6 +143,7 @@ export const containerConfig = (app: App, serviceName: string, service: Service)
               ({
                 target: p.target,
                 published: p.published,
+                publishedEnd: p.publishedEnd,
                 hostIp: p.hostIp === "" ? undefined : p.hostIp,
                 protocol: p.protocol ?? "tcp"
               }) as ContainerConfig["ports"][number]

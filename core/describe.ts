@@ -105,6 +105,12 @@ const envLines = (a: Action): ReadonlyArray<string> =>
  * no environment value, unless `showValues` (a person at a terminal asked for them): then each
  * container to create lists its variables.
  */
+/** ` (and 2 more problems)` when a reason holds several lines. */
+const moreLines = (text: string): string => {
+  const more = text.split("\n").length - 1
+  return more === 0 ? "" : ` (and ${more} more problem${more === 1 ? "" : "s"})`
+}
+
 export const describe = (plan: Plan, options: { readonly showValues?: boolean } = {}): string => {
   const lines: Array<string> = []
   const hosts = [...new Set([...plan.hosts.map((h) => h.host), ...plan.actions.map((a) => a.host)])].sort()
@@ -115,6 +121,13 @@ export const describe = (plan: Plan, options: { readonly showValues?: boolean } 
       lines.push(`host ${host}: unknown (${summary.reason ?? "no answer"}), left alone`)
     else lines.push(`host ${host}:${actions.length === 0 ? " no changes" : ""}`)
     for (const a of actions) {
+      // A skip for several problems: one line each, under the skip.
+      if (a._tag === "skip" && a.reason.includes("\n")) {
+        const reasons = a.reason.split("\n")
+        lines.push(`  ${symbolOf(a._tag)} ${verbOf[a._tag]} ${targetOf(a)} (${reasons.length} problems)`)
+        for (const reason of reasons) lines.push(`      ${reason}`)
+        continue
+      }
       lines.push(`  ${actionLine(a)}`)
       if (options.showValues === true) lines.push(...envLines(a))
       if (a._tag === "recreate") {
@@ -130,7 +143,7 @@ export const describe = (plan: Plan, options: { readonly showValues?: boolean } 
     for (const app of plan.apps) {
       const changes = app.changes === 0 ? "no changes" : `${app.changes} change${app.changes === 1 ? "" : "s"}`
       lines.push(
-        `  ${`${app.host}/${app.app}`.padEnd(w)}  ${app.state.padEnd(9)}  ${app.skipped === undefined ? changes : `left alone: ${firstLine(app.skipped)}`}`
+        `  ${`${app.host}/${app.app}`.padEnd(w)}  ${app.state.padEnd(9)}  ${app.skipped === undefined ? changes : `left alone: ${firstLine(app.skipped)}${moreLines(app.skipped)}`}`
       )
     }
   }
@@ -168,6 +181,9 @@ export const countActions = (plan: Plan): PlanCounts => {
 
 /** True when applying the plan would change an engine. */
 export const hasChanges = (plan: Plan): boolean => plan.actions.some((a) => !passiveKinds.has(a._tag))
+
+/** Something declared is not as declared: a change to make, or an app or service left alone (a skip). */
+export const outOfSync = (plan: Plan): boolean => hasChanges(plan) || plan.actions.some((a) => a._tag === "skip")
 
 export const summaryLine = (plan: Plan): string => {
   const c = countActions(plan)

@@ -32,6 +32,28 @@ export const oldName = (name: string): string => `${name}-old`
 export const networkName = (app: string, key: string, declared?: string): string => declared ?? `${app}_${key}`
 export const volumeName = (app: string, key: string, declared?: string): string => declared ?? `${app}_${key}`
 
+/**
+ * How an engine lists an image a spec names: without Docker Hub's `docker.io/` (and `library/`), and,
+ * for `name:tag@sha256:...`, by its digest (`name@sha256:...`). `redis`, `redis:latest` and
+ * `docker.io/library/redis:latest` are one image.
+ */
+export const imageKey = (ref: string): string => {
+  let r = ref
+  for (const hub of ["docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/"])
+    if (r.startsWith(hub)) {
+      r = r.slice(hub.length)
+      break
+    }
+  const at = r.indexOf("@")
+  if (at !== -1) {
+    const name = r.slice(0, at)
+    const slash = name.lastIndexOf("/")
+    const colon = name.indexOf(":", slash + 1)
+    return `${colon === -1 ? name : name.slice(0, colon)}${r.slice(at)}`
+  }
+  return normalizeImage(r)
+}
+
 /** `redis` and `redis:latest` are the same image. */
 export const normalizeImage = (image: string): string => {
   if (image.includes("@")) return image

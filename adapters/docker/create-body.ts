@@ -215,7 +215,13 @@ export const createBody = (
     const key = `${p.target}/${p.protocol}`
     exposed[key] = {}
     const list = bindings[key] ?? []
-    list.push({ HostIp: p.hostIp ?? "", HostPort: p.published === undefined ? "" : String(p.published) })
+    const hostPort =
+      p.published === undefined
+        ? ""
+        : p.publishedEnd === undefined
+          ? String(p.published)
+          : `${p.published}-${p.publishedEnd}`
+    list.push({ HostIp: p.hostIp ?? "", HostPort: hostPort })
     bindings[key] = list
   }
   const tmpfs: Record<string, string> = {}

@@ -6,7 +6,7 @@
 import { Effect, Layer, Result, Schedule, type Stream } from "effect"
 import type { KnownHost, ObservedContainer, ObservedHost } from "../../core/model/observed.ts"
 import type { ContainerConfig } from "../../core/model/plan.ts"
-import { Label, normalizeImage } from "../../core/names.ts"
+import { imageKey, Label, normalizeImage } from "../../core/names.ts"
 import {
   Docker,
   DockerError,
@@ -46,7 +46,8 @@ const configError = (host: string, message: string) =>
 export const pullQuery = (image: string, platform?: string): Record<string, string> => {
   const ref = normalizeImage(image)
   const forPlatform = platform === undefined ? {} : { platform }
-  if (ref.includes("@")) return { fromImage: ref, ...forPlatform }
+  // By digest: `name:tag@sha256:...` is pulled as `name@sha256:...` (the engine refuses both at once).
+  if (ref.includes("@")) return { fromImage: imageKey(ref), ...forPlatform }
   const colon = ref.lastIndexOf(":")
   return { fromImage: ref.slice(0, colon), tag: ref.slice(colon + 1), ...forPlatform }
 }

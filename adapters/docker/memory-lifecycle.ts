@@ -146,8 +146,8 @@ const scheduleExit = (kit: Kit, host: HostState, c: Container): Effect.Effect<vo
 
 /**
  * Starts the container's process: `ctx` names the call for errors. Fails like the engine when a
- * network is missing (404), a host port is taken or the container whose IPC or PID namespace it
- * joins is not running (500); the container keeps its state then.
+ * network is missing (404), a host port is taken (500) or the container whose IPC or PID namespace
+ * it joins is not running (409; 500 before API 1.42); the container keeps its state then.
  */
 export const startProcess = (
   kit: Kit,
@@ -170,9 +170,10 @@ export const startProcess = (
       ["PID", refs.pid]
     ] as const) {
       const joined = ref === undefined ? undefined : (findContainer(host, ref)?.id ?? ref)
+      // Docker 23 and later (API 1.42) answer 409 for this; 20.10 answered 500.
       if (joined !== undefined && findContainer(host, joined)?.state !== "running")
         return yield* failStart(
-          500,
+          host.engine === undefined || apiAtLeast(host.engine.apiVersion, "1.42") ? 409 : 500,
           kind === "IPC"
             ? `can't join IPC of container ${joined}: container ${joined} is not running`
             : `container ${joined} is not running`

@@ -219,9 +219,11 @@ export const networkFromList = (raw: unknown): ObservedNetwork => {
 
 export const imageFromList = (raw: unknown): ObservedImage => {
   const i = rec(raw)
+  const digests = arr(i.RepoDigests).flatMap((d) => (typeof d === "string" && !d.startsWith("<none>") ? [d] : []))
   return {
     id: str(i.Id) ?? "",
-    tags: arr(i.RepoTags).flatMap((t) => (typeof t === "string" && t !== "<none>:<none>" ? [t] : []))
+    tags: arr(i.RepoTags).flatMap((t) => (typeof t === "string" && t !== "<none>:<none>" ? [t] : [])),
+    ...(digests.length === 0 ? {} : { digests })
   }
 }
 

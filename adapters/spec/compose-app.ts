@@ -12,7 +12,7 @@ import type { Host } from "../../core/model/desired.ts"
 import { readFileObjects } from "./compose-configs.ts"
 import { TOP_LEVEL_KEYS, unsupportedHints } from "./compose-keys.ts"
 import { portsClash, type PublishedPort, showPublished } from "./compose-ports.ts"
-import { readService, type ServiceContext } from "./compose-service.ts"
+import { type FixedName, readService, type ServiceContext } from "./compose-service.ts"
 import { readTopLevel } from "./compose-top-level.ts"
 import { parseDotenv } from "./dotenv.ts"
 import type { Lookup } from "./interpolate.ts"
@@ -72,6 +72,8 @@ export interface ParsedCompose {
   readonly requires: ReadonlyArray<RequireDecl>
   /** Every host port the app's services publish, in file order (for clashes between apps). */
   readonly published: ReadonlyArray<AppPort>
+  /** The fixed container names of its services (for two apps fixing one name). */
+  readonly containerNames?: ReadonlyArray<FixedName & { readonly service: string }>
   readonly problems: ReadonlyArray<SpecProblem>
   readonly warnings: ReadonlyArray<SpecProblem>
   /** What moor understood, as Compose (`moor config`): files merged, profiles applied, values interpolated. */
@@ -201,10 +203,15 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
   problems.errors.push(...assembled.problems)
   problems.warnings.push(...assembled.warnings)
   if (assembled.root === undefined) return done(unnamed)
+  // COMPOSE_PROFILES may also come from the app's .env, as Compose reads it there.
+  const fromDotEnv = (lookup("COMPOSE_PROFILES") ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "")
   const { root, disabled, onlyOn } = withProfiles(
     r,
     assembled.root,
-    input.profiles ?? [],
+    [...(input.profiles ?? []), ...fromDotEnv],
     input.hostProfiles ?? new Map()
   )
   const effective = (options: EffectiveOptions) => effectiveCompose(root, name, lookup, options)
@@ -259,7 +266,8 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
     serviceNames,
     disabledServices: disabled,
     readFile: input.readFile,
-    published: new Map()
+    published: new Map(),
+    containerNames: new Map()
   }
 
   const app: Record<string, unknown> = { name }
@@ -327,6 +335,16 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
     )
   const published = portsInFileOrder(ctx.published)
   clashesWithin(r, published)
+  const containerNames = [...(ctx.containerNames ?? [])].map(([service, n]) => ({ ...n, service }))
+  for (const [i, n] of containerNames.entries()) {
+    const first = containerNames.findIndex((o) => o.name === n.name)
+    if (first < i)
+      problems.fail(
+        n.pos,
+        n.path,
+        `container_name "${n.name}" is also service ${containerNames[first]?.service}'s (line ${containerNames[first]?.pos.line}): a name holds one container; give each its own`
+      )
+  }
   app.source = nameLine === undefined ? { file: input.file } : { file: input.file, line: nameLine }
   return done({
     name,
@@ -336,6 +354,7 @@ export const parseCompose = (input: ComposeInput): ParsedCompose => {
     ...(hosts === undefined ? {} : { hosts }),
     requires,
     published,
+    ...(containerNames.length === 0 ? {} : { containerNames }),
     effective
   })
 }

@@ -168,8 +168,14 @@ const plain = (n: YNode): YNode => {
 export const mergeNodes = (base: YNode, over: YNode, path: Path): YNode => {
   if (over.tag === "override") return strip(over)
   if (REPLACED.some((p) => matches(path, p))) return strip(over)
-  if (KEY_VALUES.some((p) => matches(path, p)))
-    return uniqueBy([...toKeyValueList(base), ...toKeyValueList(strip(over))], nameOf, over.pos)
+  if (KEY_VALUES.some((p) => matches(path, p))) {
+    // `A: !reset null` in the mapping form removes A from the base.
+    const reset = new Set(
+      over.kind === "map" ? over.entries.filter((e) => e.value.tag === "reset").map((e) => e.key) : []
+    )
+    const kept = toKeyValueList(base).filter((n) => !reset.has(nameOf(n)))
+    return uniqueBy([...kept, ...toKeyValueList(strip(over))], nameOf, over.pos)
+  }
   if (APPENDED_UNIQUE.some((p) => matches(path, p))) {
     const list = (n: YNode) => (n.kind === "seq" ? n.items : n.kind === "scalar" && n.value !== null ? [n] : [])
     return uniqueBy([...list(base), ...list(strip(over))], (n) => scalarText(n) ?? "", over.pos)

@@ -45,11 +45,19 @@ export const parseShortPort = (spec: string): Array<Port> | string => {
   const published = publishedText === "" ? undefined : parseRange(publishedText)
   if (typeof published === "string") return published
   const count = target[1] - target[0] + 1
-  if (published !== undefined && published[1] - published[0] + 1 !== count) {
-    return count === 1
-      ? `"${spec}": a host port range for one container port is not supported; publish one host port`
-      : `"${spec}": the host and container ranges must have the same length`
-  }
+  // One container port on a range of host ports: the engine takes a free one of them.
+  if (published !== undefined && count === 1 && published[1] > published[0])
+    return [
+      {
+        target: target[0],
+        published: published[0],
+        publishedEnd: published[1],
+        ...(hostIp === undefined || hostIp === "" ? {} : { hostIp }),
+        ...(protocol === "udp" ? { protocol } : {})
+      }
+    ]
+  if (published !== undefined && published[1] - published[0] + 1 !== count)
+    return `"${spec}": the host and container ranges must have the same length`
   const out: Array<Port> = []
   for (let i = 0; i < count; i++) {
     out.push({
@@ -72,7 +80,7 @@ const portNumber = (r: Reader, node: YNode, path: string): number | undefined =>
 const longPort = (r: Reader, node: YNode, path: string): Array<Port> | undefined => {
   if (node.kind !== "map") return wrongType(r, node, path, "a port")
   let target: number | undefined
-  let published: number | undefined
+  let published: Range | undefined
   let hostIp: string | undefined
   let protocol: "tcp" | "udp" | undefined
   const before = r.problems.errors.length
@@ -83,7 +91,17 @@ const longPort = (r: Reader, node: YNode, path: string): Array<Port> | undefined
         target = portNumber(r, e.value, p)
       },
       published: (e, p) => {
-        published = portNumber(r, e.value, p)
+        // A number, or a string: a port or a range of host ports (`"8000-8005"`).
+        if (e.value.kind === "scalar" && typeof e.value.value === "string") {
+          const v = text(r, e.value, p)
+          if (v === undefined) return
+          const range = parseRange(v.trim())
+          if (typeof range === "string") r.problems.fail(e.value.pos, p, range)
+          else published = range
+          return
+        }
+        const n = portNumber(r, e.value, p)
+        if (n !== undefined) published = [n, n]
       },
       host_ip: (e, p) => {
         hostIp = text(r, e.value, p)
@@ -103,16 +121,20 @@ const longPort = (r: Reader, node: YNode, path: string): Array<Port> | undefined
       // A label for people; it changes nothing on the engine.
       name: (e, p) => {
         text(r, e.value, p)
+      },
+      // What the port speaks (http, grpc...): a hint for tools, nothing the engine takes.
+      app_protocol: (e, p) => {
+        text(r, e.value, p)
       }
-    },
-    unsupported: { app_protocol: "" }
+    }
   })
   if (r.problems.errors.length > before) return undefined
   if (target === undefined) return r.problems.fail(node.pos, path, "a port needs a target (the container port)")
   return [
     {
       target,
-      ...(published === undefined ? {} : { published }),
+      ...(published === undefined ? {} : { published: published[0] }),
+      ...(published === undefined || published[1] === published[0] ? {} : { publishedEnd: published[1] }),
       ...(hostIp === undefined || hostIp === "" ? {} : { hostIp }),
       ...(protocol === "udp" ? { protocol } : {})
     }
@@ -126,22 +148,29 @@ export interface PublishedPort {
   readonly path: string
 }
 
-/** Addresses meaning "every address of the host" (no address given publishes on all of them). */
-const ALL_ADDRESSES = new Set(["", "0.0.0.0", "::"])
+/** Addresses meaning "every address" of their family; no address at all publishes on both families. */
+const ANY_ADDRESS = new Set(["", "0.0.0.0", "::"])
+const family = (ip: string): "v4" | "v6" | "both" => (ip === "" ? "both" : ip.includes(":") ? "v6" : "v4")
 
 /**
- * Two published ports clash on one host when they take one host port and protocol on one address,
- * or when either takes it on every address (`8080:80` and `127.0.0.1:8080:80` cannot both bind).
+ * Two published ports clash on one host when their host ports (or ranges) overlap on one protocol and
+ * one address family, on one address or on every address of it (`8080:80` and `127.0.0.1:8080:80`
+ * cannot both bind; `0.0.0.0:80:80` and `[::]:80:80` can: one is IPv4, the other IPv6).
  */
-export const portsClash = (a: Port, b: Port): boolean =>
-  a.published !== undefined &&
-  a.published === b.published &&
-  (a.protocol ?? "tcp") === (b.protocol ?? "tcp") &&
-  (a.hostIp === b.hostIp || ALL_ADDRESSES.has(a.hostIp ?? "") || ALL_ADDRESSES.has(b.hostIp ?? ""))
+export const portsClash = (a: Port, b: Port): boolean => {
+  if (a.published === undefined || b.published === undefined) return false
+  const [a0, a1] = [a.published, a.publishedEnd ?? a.published]
+  const [b0, b1] = [b.published, b.publishedEnd ?? b.published]
+  if (a1 < b0 || b1 < a0 || (a.protocol ?? "tcp") !== (b.protocol ?? "tcp")) return false
+  const [ia, ib] = [a.hostIp ?? "", b.hostIp ?? ""]
+  const [fa, fb] = [family(ia), family(ib)]
+  if (fa !== fb && fa !== "both" && fb !== "both") return false
+  return ia === ib || ANY_ADDRESS.has(ia) || ANY_ADDRESS.has(ib)
+}
 
 /** `19810/tcp`, or `127.0.0.1:19810/tcp` when bound to one address. */
 export const showPublished = (port: Port): string =>
-  `${port.hostIp === undefined ? "" : port.hostIp.includes(":") ? `[${port.hostIp}]:` : `${port.hostIp}:`}${port.published ?? ""}/${port.protocol ?? "tcp"}`
+  `${port.hostIp === undefined ? "" : port.hostIp.includes(":") ? `[${port.hostIp}]:` : `${port.hostIp}:`}${port.published ?? ""}${port.publishedEnd === undefined ? "" : `-${port.publishedEnd}`}/${port.protocol ?? "tcp"}`
 
 export const readPorts = (
   r: Reader,

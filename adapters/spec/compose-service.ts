@@ -11,8 +11,8 @@ import { checkRuntime, type RuntimeReads, runtimeReaders } from "./compose-runti
 import { notAppliedReason, readBuild, readServiceFiles } from "./compose-configs.ts"
 import { type MountContext, readMounts } from "./compose-mounts.ts"
 import { serviceNetworks } from "./compose-networks.ts"
-import { type PublishedPort, readPorts } from "./compose-ports.ts"
-import { at } from "./problems.ts"
+import { type PublishedPort, readPorts, showPublished } from "./compose-ports.ts"
+import { at, type Pos } from "./problems.ts"
 import {
   bool,
   bytes,
@@ -33,6 +33,13 @@ import {
 import { shellSplit } from "./shell-split.ts"
 import type { YEntry, YNode } from "./yaml-tree.ts"
 
+/** A fixed container name, where it is written. */
+export interface FixedName {
+  readonly name: string
+  readonly pos: Pos
+  readonly path: string
+}
+
 export interface ServiceContext extends MountContext {
   /** The app's name (a service that is only built names its image after it, as Compose does). */
   readonly appName: string
@@ -44,6 +51,8 @@ export interface ServiceContext extends MountContext {
   readonly disabledServices?: ReadonlyMap<string, ReadonlyArray<string>>
   /** Collects every host port published, by service, to find clashes across services and apps. */
   readonly published?: Map<string, Array<PublishedPort>>
+  /** Collects the fixed container names (`container_name`), by service, to find two of one name. */
+  readonly containerNames?: Map<string, FixedName>
   /** Reads a file by its path relative to the app's directory. */
   readonly readFile: (relative: string) => Result.Result<Uint8Array, string>
 }
@@ -431,15 +440,26 @@ export const readService = (
     ctx.serviceNames
   )
   if (run.replicas !== undefined && run.replicas > 1) {
-    const fixed = ctx.published?.get(name)?.[0]
+    // Replicas share a range of host ports (each takes a free one), never one fixed port.
+    const replicas = run.replicas
+    const fixed = ctx.published
+      ?.get(name)
+      ?.find((p) => (p.port.publishedEnd ?? p.port.published ?? 0) - (p.port.published ?? 0) + 1 < replicas)
     if (fixed !== undefined)
       r.problems.fail(
         fixed.pos,
         fixed.path,
-        `the service runs ${run.replicas} containers, which cannot all publish host port ${fixed.port.published}: leave the host port out (it is then chosen by the engine), or run one replica`
+        `the service runs ${replicas} containers, which cannot all publish host port ${showPublished(fixed.port)}: publish a range of at least ${replicas} host ports ("8000-8009:80"), leave the host port out (the engine then chooses one), or run one replica`
       )
   }
-  if (runtime.containerName !== undefined) out.containerName = runtime.containerName.value
+  if (runtime.containerName !== undefined) {
+    out.containerName = runtime.containerName.value
+    ctx.containerNames?.set(name, {
+      name: runtime.containerName.value,
+      pos: runtime.containerName.node.pos,
+      path: runtime.containerName.path
+    })
+  }
   if (run.replicas !== undefined && run.replicas !== 1) out.replicas = run.replicas
   if (runtime.networkMode !== undefined) out.networkMode = runtime.networkMode.value
   if (runtime.pullPolicy !== undefined && runtime.pullPolicy !== "missing") out.pullPolicy = runtime.pullPolicy

@@ -1,12 +1,12 @@
 /**
- * Problems that only show once every app is read: `requires` cycles and a host port published by
- * two apps on one host. Each is reported in the app's own file, at the `requires` entry or the port
+ * Problems that only show once every app is read: `requires` cycles, a host port published by two
+ * apps on one host, and a container name two apps fix on one host. Each is reported in the app's own file, at the `requires` entry or the port
  * entry, so the user sees where to change it (the planner would otherwise only skip the apps).
  */
 import { findCycle } from "../../core/decode.ts"
 import type { AppPort } from "./compose-app.ts"
 import { portsClash, showPublished } from "./compose-ports.ts"
-import type { SpecProblem } from "./problems.ts"
+import type { Pos, SpecProblem } from "./problems.ts"
 import type { RequireDecl } from "./x-moor.ts"
 
 export interface AppFacts {
@@ -15,6 +15,8 @@ export interface AppFacts {
   readonly file: string
   readonly requires: ReadonlyArray<RequireDecl>
   readonly published: ReadonlyArray<AppPort>
+  /** Fixed container names (`container_name`), where they are written. */
+  readonly containerNames: ReadonlyArray<{ readonly name: string; readonly pos: Pos; readonly path: string }>
   /** The hosts the app is placed on. */
   readonly hosts: ReadonlyArray<string>
   /** No problem so far: only such apps hold ports (an invalid app is left alone). */
@@ -79,6 +81,36 @@ export const portClashes = (apps: ReadonlyArray<AppFacts>): Map<string, Array<Sp
     }
     if (problems.length > 0) out.set(app.name, problems)
     else for (const host of app.hosts) for (const port of app.published) held.push({ app, host, port })
+  }
+  return out
+}
+
+/**
+ * A `container_name` that another app also fixes on one of its hosts: one engine holds one container
+ * of a name, so the app later in name order gets the problem at its `container_name`.
+ */
+export const containerNameClashes = (apps: ReadonlyArray<AppFacts>): Map<string, Array<SpecProblem>> => {
+  const out = new Map<string, Array<SpecProblem>>()
+  const held = new Map<string, { readonly app: AppFacts; readonly pos: Pos }>()
+  for (const app of [...apps].filter((a) => a.ok).sort(byName)) {
+    const problems: Array<SpecProblem> = []
+    for (const n of app.containerNames)
+      for (const host of app.hosts) {
+        const owner = held.get(`${host}|${n.name}`)
+        if (owner === undefined) continue
+        problems.push({
+          file: app.file,
+          line: n.pos.line,
+          column: n.pos.column,
+          path: n.path,
+          message: `container_name "${n.name}" on host ${host} is also app ${owner.app.name}'s (${owner.app.file}:${owner.pos.line}:${owner.pos.column}): give each its own name, or place the apps on different hosts`
+        })
+        break
+      }
+    if (problems.length > 0) out.set(app.name, problems)
+    else
+      for (const n of app.containerNames)
+        for (const host of app.hosts) held.set(`${host}|${n.name}`, { app, pos: n.pos })
   }
   return out
 }

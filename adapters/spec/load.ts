@@ -7,7 +7,7 @@ import * as nodePath from "node:path"
 import { Result } from "effect"
 import { DEFAULT_HOST, type Host, type InvalidApp } from "../../core/model/desired.ts"
 import { parseCompose, type ParsedCompose } from "./compose-app.ts"
-import { type AppFacts, portClashes, requiresCycles } from "./cross-app.ts"
+import { type AppFacts, containerNameClashes, portClashes, requiresCycles } from "./cross-app.ts"
 import { resolveHook } from "./hooks.ts"
 import { type DeclaredHost, type MoorConfig, parseHostsYaml, parseMoorYaml } from "./moor-config.ts"
 import { formatProblem, type SpecProblem } from "./problems.ts"
@@ -304,11 +304,12 @@ export const loadSpec = (given: string, options: LoadOptions): Result.Result<Loa
       file: shown(file),
       requires: result.requires,
       published: result.published,
+      containerNames: result.containerNames ?? [],
       hosts: result.hosts ?? [defaultHost],
       ok: result.app !== undefined && result.problems.length === 0 && (extra.get(result) ?? []).length === 0
     }))
   // Cycles first: an app left out for its cycle holds no host port another app is then refused for.
-  for (const check of [requiresCycles, portClashes]) {
+  for (const check of [requiresCycles, portClashes, containerNameClashes]) {
     for (const [name, list] of check(facts())) {
       const result = ownerOf.get(name)
       if (result !== undefined) for (const p of list) addProblem(result, p)

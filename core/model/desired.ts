@@ -19,6 +19,8 @@ const Millis = NonNegativeInt
 export const Port = Schema.Struct({
   target: PortNumber,
   published: Schema.optionalKey(PortNumber),
+  /** With `published`: a range of host ports, the engine taking a free one (`8000-8005:80`). */
+  publishedEnd: Schema.optionalKey(PortNumber),
   hostIp: Schema.optionalKey(Schema.String),
   protocol: Schema.optionalKey(Schema.Literals(["tcp", "udp"]))
 })

@@ -77,7 +77,9 @@ export type ObservedNetwork = typeof ObservedNetwork.Type
 
 export const ObservedImage = Schema.Struct({
   id: Schema.String,
-  tags: Schema.Array(Schema.String)
+  tags: Schema.Array(Schema.String),
+  /** `name@sha256:...`: how an image pulled by digest is known. */
+  digests: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type ObservedImage = typeof ObservedImage.Type
 

@@ -31,6 +31,7 @@ export const ContainerConfig = Schema.Struct({
     Schema.Struct({
       target: Schema.Int,
       published: Schema.optionalKey(Schema.Int),
+      publishedEnd: Schema.optionalKey(Schema.Int),
       hostIp: Schema.optionalKey(Schema.String),
       protocol: Schema.Literals(["tcp", "udp"])
     })

@@ -90,7 +90,7 @@ const decideHost = (ctx: PlanContext, prepared: PreparedApp, host: string, view:
   const warn = (m: string) => ctx.warnings.push(m)
   const services = prepared.services.map((ps): ServiceDecision => {
     const all = view.byService.get(ps.key) ?? NONE
-    const imageId = view.imageIdByTag.get(ps.config.image)
+    const imageId = view.imageId(ps.config.image)
     // The common case, without the general rules: one replica, its one container steady.
     const only = all.length === 1 ? all[0] : undefined
     // A service moor cannot apply yet is left as it is: one skip, and its dependents wait with the reason.

@@ -74,14 +74,17 @@ export const analyzeApps = (input: DesiredState): AppAnalysis => {
       for (const name of Object.keys(app.services).sort()) {
         for (const port of app.services[name]?.ports ?? []) {
           if (port.published === undefined) continue
-          const key = `${host}|${port.hostIp ?? ""}|${port.published}/${port.protocol ?? "tcp"}`
-          const owner = portOwner.get(key) ?? mine.get(key)
-          const self = `${app.name}/${name}`
-          if (owner !== undefined && owner !== self) {
-            clashes.push(
-              `host port ${port.published}/${port.protocol ?? "tcp"} on host ${host} is already published by ${owner}`
-            )
-          } else mine.set(key, self)
+          // A range of host ports (the engine takes a free one): each port of it counts.
+          for (let published = port.published; published <= (port.publishedEnd ?? port.published); published++) {
+            const key = `${host}|${port.hostIp ?? ""}|${published}/${port.protocol ?? "tcp"}`
+            const owner = portOwner.get(key) ?? mine.get(key)
+            const self = `${app.name}/${name}`
+            if (owner !== undefined && owner !== self) {
+              clashes.push(
+                `host port ${published}/${port.protocol ?? "tcp"} on host ${host} is already published by ${owner}`
+              )
+            } else mine.set(key, self)
+          }
         }
       }
     }

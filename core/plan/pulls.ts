@@ -13,7 +13,7 @@ const pulledAt = (ctx: PlanContext, host: string, image: string): number | undef
 /** Why the service's image is pulled on this host in this plan, or undefined. */
 export const pullReason = (ctx: PlanContext, view: HostView, ps: PreparedService): string | undefined => {
   const image = ps.config.image
-  const present = view.imageIdByTag.has(image)
+  const present = view.imageId(image) !== undefined
   const policy = ps.service.pullPolicy ?? "missing"
   if (policy === "never" || policy === "build") return undefined
   if (!present) return "image not present"
@@ -33,7 +33,7 @@ export const pullReason = (ctx: PlanContext, view: HostView, ps: PreparedService
 /** Why a service whose image is not on the host cannot get it there, or undefined. */
 export const cannotPull = (view: HostView, ps: PreparedService): string | undefined => {
   const image = ps.config.image
-  if (view.imageIdByTag.has(image)) return undefined
+  if (view.imageId(image) !== undefined) return undefined
   switch (ps.service.pullPolicy) {
     case "never":
       return `image ${image} is not on host ${view.host} and pull_policy is never: load it there, or change pull_policy`

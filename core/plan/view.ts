@@ -1,5 +1,5 @@
 /** Indexes over one known host's observation, restricted to containers that carry this scope's label. */
-import { Label } from "../names.ts"
+import { imageKey, Label } from "../names.ts"
 import type { KnownHost, ObservedContainer, ObservedNetwork, ObservedVolume } from "../model/observed.ts"
 
 export interface HostView {
@@ -14,7 +14,8 @@ export interface HostView {
   readonly containers: ReadonlyArray<ObservedContainer>
   /** Names held by containers that are not this scope's (when the observation includes them). */
   readonly foreignNames: ReadonlySet<string>
-  readonly imageIdByTag: ReadonlyMap<string, string>
+  /** The id of the image a spec names (`imageKey`: with or without docker.io/, by tag or digest), when the host has it. */
+  readonly imageId: (ref: string) => string | undefined
   readonly volumes: ReadonlyMap<string, ObservedVolume>
   readonly networks: ReadonlyMap<string, ObservedNetwork>
 }
@@ -43,8 +44,9 @@ export const makeHostView = (known: KnownHost, scope: string): HostView => {
   }
   for (const name of known.otherNames ?? []) foreignNames.add(name)
   for (const list of byService.values()) list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  const imageIdByTag = new Map<string, string>()
-  for (const image of known.images) for (const tag of image.tags) imageIdByTag.set(tag, image.id)
+  const imageIdByKey = new Map<string, string>()
+  for (const image of known.images)
+    for (const ref of [...image.tags, ...(image.digests ?? [])]) imageIdByKey.set(imageKey(ref), image.id)
   return {
     host: known.host,
     engineVersion: known.engineVersion,
@@ -53,7 +55,7 @@ export const makeHostView = (known: KnownHost, scope: string): HostView => {
     apps,
     containers: containers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     foreignNames,
-    imageIdByTag,
+    imageId: (ref) => imageIdByKey.get(imageKey(ref)),
     volumes: new Map(known.volumes.map((v) => [v.name, v])),
     networks: new Map(known.networks.map((n) => [n.name, n]))
   }

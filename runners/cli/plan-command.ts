@@ -2,7 +2,7 @@
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { formatProblem } from "../../adapters/spec/SpecLoader.ts"
-import { describe, hasChanges } from "../../core/describe.ts"
+import { describe, outOfSync } from "../../core/describe.ts"
 import { planForOutput } from "../../core/redact.ts"
 import { globalFlags, policyFlags, showValuesFlag, specArg } from "./commands.ts"
 import { dryRunPass, loadSpec, policyFrom, servicesFor, showValuesAllowed } from "./context.ts"
@@ -17,7 +17,9 @@ export const planCommand = Command.make(
     ...policyFlags,
     showValues: showValuesFlag,
     detailedExitcode: Flag.Boolean("detailed-exitcode").pipe(
-      Flag.withDescription("exit 0 when there is nothing to do, 2 when there are changes, 1 on error"),
+      Flag.withDescription(
+        "exit 0 when everything is as declared, 2 when there are changes or something is left alone (a skip), 1 on error"
+      ),
       Flag.withDefault(false)
     )
   },
@@ -36,7 +38,8 @@ export const planCommand = Command.make(
         reportUnknownHosts(plan.hosts)
         const errors = loaded.spec.problems.length > 0 || plan.hosts.some((h) => h.status === "unknown")
         if (errors) process.exitCode = 1
-        else if (flags.detailedExitcode && hasChanges(plan)) process.exitCode = 2
+        // 2: not in sync, whether there are changes to make or something is left alone (a skip says why).
+        else if (flags.detailedExitcode && outOfSync(plan)) process.exitCode = 2
       })
     )
 ).pipe(Command.withDescription("show what moor would change, and why, without changing anything"))

@@ -104,35 +104,7 @@ const APPS: Readonly<Record<string, CorpusApp>> = {
  * seen). Each must still fail and show it: take an app off when it converges, change it when it fails
  * for another reason.
  */
-const KNOWN_FAILING: Readonly<Record<string, { readonly reason: string; readonly shows: ReadonlyArray<RegExp> }>> = {
-  "selfhost/qbittorrent": {
-    reason: "the missing host directory of a bind mount (./config) is not created, as Compose does",
-    shows: [/bind source path does not exist: \S+\/qbittorrent\/config/]
-  },
-  "selfhost/stirling-pdf": {
-    reason: "the missing host directory of a bind mount (./stirling/latest/data) is not created",
-    shows: [/bind source path does not exist: \S+\/stirling-pdf\/stirling\/latest/]
-  },
-  "selfhost/vaultwarden": {
-    reason: "the missing host directory of a bind mount (./vw-data) is not created",
-    shows: [/bind source path does not exist: \S+\/vaultwarden\/vw-data/]
-  },
-  "composition/interpolation": {
-    reason:
-      "the missing host directories under DATA_DIR are not created; docker.io/acme/keeper:2.14.1 is not seen as the local acme/keeper:2.14.1",
-    shows: [
-      /bind source path does not exist: \S+\/keeper-data\/mysql/,
-      /pull docker\.io\/acme\/keeper:2\.14\.1 \(image not present\)/
-    ]
-  },
-  "composition/extends-same-file": { reason: "extends and !reset", shows: [/Unresolved tag: !reset/] },
-  "composition/include-simple": { reason: "include", shows: [/moor does not support "include"/] },
-  "composition/profiles": { reason: "profiles", shows: [/moor does not support "profiles"/] },
-  "composition/override": {
-    reason: "compose.override.yaml is ignored (no mailpit)",
-    shows: [/^containers:\noverride-api-1 running healthy\noverride-web-1 running healthy\nexpected:/]
-  }
-}
+const KNOWN_FAILING: Readonly<Record<string, { readonly reason: string; readonly shows: ReadonlyArray<RegExp> }>> = {}
 
 interface Engine {
   readonly name: string

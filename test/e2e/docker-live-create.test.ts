@@ -10,7 +10,7 @@ import { DockerLive } from "../../adapters/docker/live.ts"
 import { baseConfig, cleanupScope, newScope, raw, requireFixtures } from "../support/docker-e2e.ts"
 
 const scope = newScope()
-beforeAll(requireFixtures)
+beforeAll(() => requireFixtures())
 afterAll(() => cleanupScope(scope))
 
 const MiB = 1024 * 1024

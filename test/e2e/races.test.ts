@@ -20,7 +20,7 @@ const p = `q${randomBytes(3).toString("hex")}`
 const scopes: Array<string> = []
 const live = DockerLive.layer([{ name: "local" }])
 
-beforeAll(requireFixtures)
+beforeAll(() => requireFixtures())
 afterAll(async () => {
   removeTempDirs()
   for (const s of scopes) await cleanupScope(`${s}-other`)

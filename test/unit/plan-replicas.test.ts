@@ -349,3 +349,19 @@ describe("a service that runs on some hosts only", () => {
     expect(removed.map((a) => `${a.host} ${a.reason}`)).toEqual(["a its profile is not enabled on host a"])
   })
 })
+
+describe("images as the engine lists them", () => {
+  it("docker.io/ and docker.io/library/ names, and name:tag@digest refs, are found on the host as listed", () => {
+    const refs = ["docker.io/library/redis:7", "docker.io/valkey/valkey:8", "ghcr.io/app/pg:14@sha256:abc"]
+    const d = desired([app("shop", Object.fromEntries(refs.map((image, i) => [`s${i}`, svc(image)])))])
+    const host = {
+      ...emptyHost("local", []),
+      images: [
+        { id: "sha256:1", tags: ["redis:7"] },
+        { id: "sha256:2", tags: ["valkey/valkey:8"] },
+        { id: "sha256:3", tags: [], digests: ["ghcr.io/app/pg@sha256:abc"] }
+      ]
+    }
+    expect(plan(d, observedOf([host]), policy()).actions.filter((a) => a._tag === "pull-image")).toEqual([])
+  })
+})

@@ -238,3 +238,70 @@ describe("profiles enabled on some hosts", () => {
     expect(service(spec, "app", "web")?.hosts).toBeUndefined()
   })
 })
+
+describe("what the corpus found", () => {
+  it("COMPOSE_PROFILES in the app's .env enables profiles, as Compose reads it there", () => {
+    const spec = load({
+      "app/compose.yaml": "services:\n  web: { image: x }\n  metrics: { image: y, profiles: [monitoring] }\n",
+      "app/.env": "COMPOSE_PROFILES=monitoring\n"
+    })
+    expect(Object.keys((spec.input.apps[0] as { services: object }).services).sort()).toEqual(["metrics", "web"])
+  })
+
+  it("an environment entry set to !reset in the override file is removed", () => {
+    const spec = load({
+      "app/compose.yaml": "services:\n  web:\n    image: x\n    environment: { SMTP_HOST: mail, A: '1' }\n",
+      "app/compose.override.yaml": "services:\n  web:\n    environment: { SMTP_HOST: !reset null }\n"
+    })
+    expect(service(spec, "app", "web")?.environment).toEqual({ A: "1" })
+  })
+
+  it("0.0.0.0 and [::] are two address families; a host port range and app_protocol are read", () => {
+    const spec = load({
+      "app/compose.yaml": `
+services:
+  web:
+    image: x
+    ports:
+      - "0.0.0.0:80:80"
+      - "[::]:80:80"
+      - "8000-8005:8080"
+      - { target: 9000, published: "9100-9102", app_protocol: http }
+`
+    })
+    expect(problems(spec)).toEqual([])
+    expect(service(spec, "app", "web")?.ports).toEqual([
+      { hostIp: "0.0.0.0", published: 80, target: 80 },
+      { hostIp: "::", published: 80, target: 80 },
+      { published: 8000, publishedEnd: 8005, target: 8080 },
+      { published: 9100, publishedEnd: 9102, target: 9000 }
+    ])
+    const clash = load({ "app/compose.yaml": "services:\n  web: { image: x, ports: ['80:80', '[::]:80:80'] }\n" })
+    expect(problems(clash)[0]).toContain("host port [::]:80/tcp is already published by this service")
+  })
+
+  it("replicas may share a range of host ports as large as their number", () => {
+    expect(
+      problems(load({ "app/compose.yaml": "services:\n  web: { image: x, scale: 3, ports: ['8000-8002:80'] }\n" }))
+    ).toEqual([])
+    expect(
+      problems(load({ "app/compose.yaml": "services:\n  web: { image: x, scale: 3, ports: ['8000-8001:80'] }\n" }))[0]
+    ).toContain("the service runs 3 containers, which cannot all publish host port 8000-8001/tcp")
+  })
+
+  it("a container_name two services or two apps fix on one host is a problem at the second", () => {
+    const within = load({
+      "app/compose.yaml": "services:\n  a: { image: x, container_name: web }\n  b: { image: x, container_name: web }\n"
+    })
+    expect(problems(within)).toEqual([
+      `/spec/app/compose.yaml:3:34: services.b.container_name: container_name "web" is also service a's (line 2): a name holds one container; give each its own`
+    ])
+    const across = load({
+      "one/compose.yaml": "services:\n  a: { image: x, container_name: web }\n",
+      "two/compose.yaml": "services:\n  b: { image: x, container_name: web }\n"
+    })
+    expect(problems(across)).toEqual([
+      `/spec/two/compose.yaml:2:34: services.b.container_name: container_name "web" on host local is also app one's (/spec/one/compose.yaml:2:34): give each its own name, or place the apps on different hosts`
+    ])
+  })
+})

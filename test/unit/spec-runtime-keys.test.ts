@@ -46,7 +46,7 @@ services:
       `${FILE}:4:21: services.a.container_name: "-bad" is not a valid container name: use letters, digits, '_', '.', '-', starting with a letter or digit`
     ])
     expect(errors('services:\n  a:\n    image: x\n    scale: 2\n    ports: ["8080:80"]\n')).toEqual([
-      `${FILE}:5:13: services.a.ports[0]: the service runs 2 containers, which cannot all publish host port 8080: leave the host port out (it is then chosen by the engine), or run one replica`
+      `${FILE}:5:13: services.a.ports[0]: the service runs 2 containers, which cannot all publish host port 8080/tcp: publish a range of at least 2 host ports ("8000-8009:80"), leave the host port out (the engine then chooses one), or run one replica`
     ])
   })
 })

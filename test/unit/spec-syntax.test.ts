@@ -137,8 +137,10 @@ describe("short port syntax", () => {
     ])
     expect(parseShortPort("127.0.0.1::80")).toEqual([{ target: 80, hostIp: "127.0.0.1" }])
     expect(parseShortPort("80-81")).toEqual([{ target: 80 }, { target: 81 }])
-    expect(parseShortPort("18080-18081:80")).toBe(
-      `"18080-18081:80": a host port range for one container port is not supported; publish one host port`
+    // One container port on a range of host ports: the engine takes a free one, as Compose has it.
+    expect(parseShortPort("18080-18081:80")).toEqual([{ target: 80, published: 18080, publishedEnd: 18081 }])
+    expect(parseShortPort("18080-18082:80-81")).toBe(
+      `"18080-18082:80-81": the host and container ranges must have the same length`
     )
   })
 })
