@@ -104,16 +104,33 @@ export const requireFixtures = async (engine: TestEngine = testEngineA): Promise
     throw new Error(`fixture images missing on ${engine.label}: ${missing.join(", ")}. Run: ${engine.setup}`)
 }
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
+/** Whether nothing listens on `port` on every IPv4 address of this machine. */
+const bindable = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
     const s = createServer()
-    s.once("error", reject)
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      s.close(() => resolve(port))
-    })
+    s.once("error", () => resolve(false))
+    s.listen(port, "0.0.0.0", () => s.close(() => resolve(true)))
   })
+
+/** Ports handed out by this process: each once. */
+let nextPort = 20_000 + (randomBytes(2).readUInt16BE(0) % 8_000)
+
+/**
+ * A host port for a container to publish on engine A: below the kernel's ephemeral range (32768 and
+ * up), so no outgoing connection takes it meanwhile; never handed out twice by this process; free on
+ * this machine; and published by no container of engine A (the engine keeps a port allocated until
+ * it has released it, which can outlast the container that held it).
+ */
+export const freePort = async (): Promise<number> => {
+  const published = new Set(
+    (await raw.listContainers({ all: true })).flatMap((c) => c.Ports.map((p) => p.PublicPort ?? 0))
+  )
+  for (;;) {
+    const port = nextPort++
+    if (nextPort >= 32_000) nextPort = 20_000
+    if (!published.has(port) && (await bindable(port))) return port
+  }
+}
 
 /** A minimal config for `image` in `scope`: no ports, mounts or networks. */
 export const baseConfig = (scope: string, name: string, image: string): ContainerConfig => ({
