@@ -1,7 +1,6 @@
 /** `moor apply [SPEC]`: converge the hosts, printing each action as it completes; non-zero when an app failed. */
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { formatProblem } from "../../adapters/spec/SpecLoader.ts"
 import { describe } from "../../core/describe.ts"
 import { formatDuration } from "../../core/plan/format.ts"
 import { planForOutput, secretsOfDesired } from "../../core/redact.ts"
@@ -11,7 +10,7 @@ import { newHolderId, newPassId } from "../pass/ids.ts"
 import { globalFlags, policyFlags, showValuesFlag, specArg } from "./commands.ts"
 import { loadSpec, policyFrom, servicesFor, showValuesAllowed } from "./context.ts"
 import { reportFailures } from "./errors.ts"
-import { bold, dim, green, print, printErr, red, reportUnknownHosts, resultLine, yellow } from "./output.ts"
+import { bold, dim, green, print, printErr, red, reportSpec, reportUnknownHosts, resultLine, yellow } from "./output.ts"
 
 export const appsTable = (pass: PassResult): string => {
   const apps = pass.finalPlan.apps
@@ -57,8 +56,7 @@ export const applyCommand = Command.make(
       Effect.gen(function* () {
         const showValues = yield* showValuesAllowed(flags.showValues)
         const loaded = yield* loadSpec(flags.spec, flags)
-        for (const p of loaded.spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
-        for (const w of loaded.spec.warnings) printErr(`${yellow("warning:")} ${formatProblem(w)}`)
+        reportSpec(loaded.spec)
         const t0 = yield* Effect.clockWith((c) => c.currentTimeMillis)
         const pass = yield* reconcilePass({
           id: yield* newPassId,

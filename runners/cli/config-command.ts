@@ -6,11 +6,10 @@
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { stringify } from "yaml"
-import { formatProblem } from "../../adapters/spec/SpecLoader.ts"
 import { globalFlags, showValuesFlag, specArg } from "./commands.ts"
 import { loadSpec, showValuesAllowed } from "./context.ts"
 import { reportFailures } from "./errors.ts"
-import { print, printErr, yellow } from "./output.ts"
+import { print, reportSpec } from "./output.ts"
 
 export const configCommand = Command.make(
   "config",
@@ -20,8 +19,7 @@ export const configCommand = Command.make(
       Effect.gen(function* () {
         const showValues = yield* showValuesAllowed(flags.showValues)
         const loaded = yield* loadSpec(flags.spec, flags)
-        for (const p of loaded.spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
-        for (const w of loaded.spec.warnings) printErr(`${yellow("warning:")} ${formatProblem(w)}`)
+        reportSpec(loaded.spec)
         const apps = loaded.spec.files.flatMap((f) =>
           f.effective === undefined ? [] : [{ file: f.file, compose: f.effective({ showValues }) }]
         )

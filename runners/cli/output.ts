@@ -1,4 +1,5 @@
 /** Terminal output: colour only on a terminal and without NO_COLOR; action result lines. */
+import { formatProblem, type SpecProblem } from "../../adapters/spec/problems.ts"
 import { actionLine } from "../../core/describe.ts"
 import { formatDuration } from "../../core/plan/format.ts"
 import type { ActionResult } from "../execute/result.ts"
@@ -36,4 +37,13 @@ export const reportUnknownHosts = (
     if (h.status === "unknown")
       printErr(`${red("error:")} host ${h.host} is unknown, nothing on it was changed: ${h.reason ?? "no answer"}`)
   }
+}
+
+/** The spec's problems and warnings, one line each on stderr. */
+export const reportSpec = (spec: {
+  readonly problems: ReadonlyArray<SpecProblem>
+  readonly warnings: ReadonlyArray<SpecProblem>
+}): void => {
+  for (const p of spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
+  for (const w of spec.warnings) printErr(`${yellow("warning:")} ${formatProblem(w)}`)
 }

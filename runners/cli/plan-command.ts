@@ -1,13 +1,12 @@
 /** `moor plan [SPEC]`: the plan for people (or --json); --detailed-exitcode: 0 nothing to do, 2 changes, 1 error. */
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { formatProblem } from "../../adapters/spec/SpecLoader.ts"
 import { describe, outOfSync } from "../../core/describe.ts"
 import { planForOutput } from "../../core/redact.ts"
 import { globalFlags, policyFlags, showValuesFlag, specArg } from "./commands.ts"
 import { dryRunPass, loadSpec, policyFrom, servicesFor, showValuesAllowed } from "./context.ts"
 import { reportFailures } from "./errors.ts"
-import { print, printErr, reportUnknownHosts, yellow } from "./output.ts"
+import { print, reportSpec, reportUnknownHosts } from "./output.ts"
 
 export const planCommand = Command.make(
   "plan",
@@ -28,8 +27,7 @@ export const planCommand = Command.make(
       Effect.gen(function* () {
         const showValues = yield* showValuesAllowed(flags.showValues)
         const loaded = yield* loadSpec(flags.spec, flags)
-        for (const p of loaded.spec.problems) printErr(`${yellow("problem:")} ${formatProblem(p)}`)
-        for (const w of loaded.spec.warnings) printErr(`${yellow("warning:")} ${formatProblem(w)}`)
+        reportSpec(loaded.spec)
         const pass = yield* dryRunPass(loaded, policyFrom(flags)).pipe(Effect.provide(servicesFor(loaded)))
         const plan = pass.finalPlan
         print(
