@@ -84,7 +84,23 @@ const candidateAt = (fs: SpecFs, dir: string, dirName: string): Candidate | unde
   if (s.success?.kind !== "dir") return undefined
   const files = composeFilesIn(fs, dir)
   if (Result.isFailure(files)) return { dir, dirName, files: [], own: true, unreadable: files.failure }
-  return files.success.length > 0 ? { dir, dirName, files: files.success, own: true } : undefined
+  if (files.success.length > 0) return { dir, dirName, files: files.success, own: true }
+  // An override file alone: the user meant an app here, which Compose would refuse to run. It is left
+  // alone, as an app whose name cannot be known, rather than taken for no app (and its containers for gone).
+  const overrides = composeFilesIn(fs, dir, OVERRIDE_FILES)
+  if (Result.isFailure(overrides)) return { dir, dirName, files: [], own: true, unreadable: overrides.failure }
+  const [first] = overrides.success
+  if (first === undefined) return undefined
+  return {
+    dir,
+    dirName,
+    files: [],
+    own: true,
+    unreadable: {
+      path: nodePath.join(dir, first),
+      reason: `${first} is an override file, merged on top of a compose.yaml, and this directory has none: add the compose.yaml it overrides, or rename ${first} to compose.yaml`
+    }
+  }
 }
 
 /** Reads a text file whole (see `readWhole`), with the size and binary guards; the failure is a sentence. */

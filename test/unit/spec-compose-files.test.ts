@@ -69,6 +69,18 @@ services:
     expect(service(spec, "web", "web")?.ports).toBeUndefined()
     expect(service(spec, "web", "web")?.environment).toEqual({ B: "2" })
   })
+
+  it("an override file without its compose.yaml is an app left alone, not no app (its containers are not taken for gone)", () => {
+    const spec = load({
+      "web/compose.override.yaml": "services:\n  web:\n    image: nginx:2\n",
+      "db/compose.yaml": "services:\n  db:\n    image: postgres:16\n"
+    })
+    expect(spec.input.apps.map((a) => (a as { name: string }).name)).toEqual(["db"])
+    expect(spec.invalid.map((a) => a.name)).toEqual(["web"])
+    expect(spec.unreadable.map(formatProblem)).toEqual([
+      "/spec/web/compose.override.yaml: compose.override.yaml is an override file, merged on top of a compose.yaml, and this directory has none: add the compose.yaml it overrides, or rename compose.override.yaml to compose.yaml"
+    ])
+  })
 })
 
 describe("extends", () => {
