@@ -66,7 +66,14 @@ describe("webhook bus", () => {
         yield* bus.publish({ ...event, status: "succeeded" })
       }).pipe(
         Effect.provide(
-          fromEnv({ MOOR_BUS: "memory", MOOR_BUS_WEBHOOK_URL: receiver.url, MOOR_BUS_WEBHOOK_SECRET: secret })
+          fromEnv({
+            MOOR_BUS: "memory",
+            MOOR_BUS_WEBHOOK_URL: receiver.url,
+            MOOR_BUS_WEBHOOK_SECRET: secret,
+            // What is checked here is delivery and logging, not the deadline: a loaded CI machine
+            // can take longer than the 2 s default for the first fetch of a process.
+            MOOR_BUS_TIMEOUT_MS: "30000"
+          })
         )
       )
       assert.lengthOf(receiver.requests, 4)
